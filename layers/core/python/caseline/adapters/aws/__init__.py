@@ -1,0 +1,1 @@
+"""AWS adapters (boto3). Clients are created lazily, never at import time."""

@@ -1,0 +1,118 @@
+"""Command models: what a caller asks for, validated before any service runs. Imperative names."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..domain.case import CaseStatus, Priority
+from ..domain.common import Channel, CustomFieldValue, Money, Timestamp
+from ..domain.customer import CustomerTier
+from ..domain.ids import AgentId, CustomerId, Email, ExternalId, LanguageTag, Phone, Tag, TeamId
+from ..domain.interaction import AttachmentRef
+from ..domain.timeline import TimelineKind
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ExternalRef(Command):
+    system: str = Field(pattern=r"^[a-z][a-z0-9_]{1,29}$", examples=["crm"])
+    id: ExternalId
+
+
+class CustomerRef(Command):
+    """How to find (or create) the customer: by id, email, phone or an external system's id."""
+
+    customer_id: CustomerId | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    external: ExternalRef | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _something_to_find(self) -> Self:
+        if not (self.customer_id or self.email or self.phone or self.external):
+            raise ValueError("give at least one of customer_id, email, phone or external")
+        return self
+
+
+class OpenCase(Command):
+    channel: Channel
+    subject: str = Field(min_length=1, max_length=300)
+    text: str = Field(min_length=1, max_length=200_000)
+    html: str | None = Field(default=None, max_length=1_000_000)
+    requester: CustomerRef | None = Field(default=None, description="required for staff; customers open their own")
+    priority: Priority = Priority.NORMAL
+    category: str | None = Field(default=None, max_length=100)
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+    team_id: TeamId | None = None
+    language: LanguageTag | None = None
+    custom_fields: dict[str, CustomFieldValue] = Field(default_factory=dict, max_length=100)
+    attachments: list[AttachmentRef] = Field(default_factory=list, max_length=100)
+
+
+class AddReply(Command):
+    text: str = Field(min_length=1, max_length=200_000)
+    html: str | None = Field(default=None, max_length=1_000_000)
+    channel: Channel | None = Field(default=None, description="defaults to the case's channel")
+    attachments: list[AttachmentRef] = Field(default_factory=list, max_length=100)
+    status: CaseStatus | None = Field(default=None, description="status to set with the reply (staff only)")
+
+
+class AddNote(Command):
+    text: str = Field(min_length=1, max_length=50_000, description="@handle mentions notify agents")
+
+
+class AssignCase(Command):
+    assignee_id: AgentId | None = None
+    team_id: TeamId | None = None
+    version: int | None = Field(default=None, ge=1, description="optional; If-Match takes precedence")
+
+
+class UpdateCase(Command):
+    """Fields left out stay as they are."""
+
+    status: CaseStatus | None = None
+    priority: Priority | None = None
+    category: str | None = Field(default=None, max_length=100)
+    tags: list[Tag] | None = Field(default=None, max_length=50)
+    language: LanguageTag | None = None
+    subject: str | None = Field(default=None, min_length=1, max_length=300)
+    custom_fields: dict[str, CustomFieldValue] | None = Field(default=None, max_length=100)
+
+
+class RecordTimelineEvent(Command):
+    customer: CustomerRef
+    kind: TimelineKind
+    source: str = Field(pattern=r"^[a-z][a-z0-9_\-]{1,39}$", examples=["billing"])
+    external_id: str | None = Field(default=None, min_length=1, max_length=200)
+    occurred_at: Timestamp
+    summary: str = Field(min_length=1, max_length=500)
+    channel: Channel | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class UpdateCustomer(Command):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    emails: list[Email] | None = Field(default=None, max_length=20)
+    phones: list[Phone] | None = Field(default=None, max_length=20)
+    locale: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    time_zone: str | None = Field(default=None, max_length=64)
+    tier: CustomerTier | None = None
+    lifetime_value: Money | None = None
+    external_ids: dict[str, ExternalId] | None = Field(default=None, max_length=20)
+
+
+# Fields a customer may change on their own profile; the rest are staff-managed.
+CUSTOMER_EDITABLE = frozenset({"name", "phones", "locale", "time_zone"})
+
+
+class ChangeRole(Command):
+    role: str = Field(pattern=r"^(agent|supervisor|admin)$")
+
+
+class SetAvailability(Command):
+    availability: str = Field(pattern=r"^(online|away|offline)$")

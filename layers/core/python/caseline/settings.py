@@ -1,0 +1,69 @@
+"""Typed configuration, read once from the environment at cold start (or `caseline dev` start-up).
+
+The same model describes a Lambda function's environment in AWS (the CDK function factory fills it from
+`Settings.lambda_environment`) and the local runtime's, so a setting cannot exist in one place only.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AdapterSet(StrEnum):
+    AWS = "aws"
+    EMBEDDED = "embedded"
+
+
+ENV_PREFIX = "CASELINE_"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    adapters: AdapterSet = AdapterSet.EMBEDDED
+    # AWS
+    table_name: str = "caseline"
+    idempotency_table_name: str = "caseline-idempotency"
+    event_bus_name: str = "caseline"
+    region: str | None = None
+    # Embedded
+    data_dir: Path = Path(".caseline-data")
+    # Auth: the issuer/audience the local runtime signs its dev tokens with. In AWS the Cognito authorizer
+    # has already verified the token, and the claims arrive in the request context.
+    jwt_issuer: str = "caseline-local"
+    jwt_audience: str = "caseline"
+    jwt_secret: str | None = None
+    # API behaviour
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    page_size_default: int = Field(default=25, gt=0, le=200)
+    event_source: str = "caseline"
+    outbox_ttl_days: int = Field(default=7, gt=0)
+    dispatcher_max_attempts: int = Field(default=5, gt=0)
+
+    @classmethod
+    def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, str] = {}
+        for name in cls.model_fields:
+            key = ENV_PREFIX + name.upper()
+            if key in env:
+                values[name] = env[key]
+        if "region" not in values and "AWS_REGION" in env:
+            values["region"] = env["AWS_REGION"]
+        return cls.model_validate(values)
+
+    def lambda_environment(self, **overrides: str) -> dict[str, str]:
+        """The environment variables a Lambda function needs to rebuild these settings."""
+        env = {
+            ENV_PREFIX + "ADAPTERS": self.adapters.value,
+            ENV_PREFIX + "TABLE_NAME": self.table_name,
+            ENV_PREFIX + "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
+            ENV_PREFIX + "EVENT_BUS_NAME": self.event_bus_name,
+            ENV_PREFIX + "EVENT_SOURCE": self.event_source,
+        }
+        env.update({ENV_PREFIX + k.upper(): v for k, v in overrides.items()})
+        return env

@@ -335,6 +335,10 @@ class Store:
             return None, Slice([], None)
         return case, Slice(interactions, _encode_cursor(page.last_key))
 
+    def get_interaction(self, case_id: str, interaction_id: str) -> Interaction | None:
+        item = self._get(keys.interaction(case_id, interaction_id))
+        return _data(item, Interaction) if item else None
+
     def queue(self, index: str, partition: str, *, limit: int, cursor: str | None) -> Slice[Case]:
         query = Query(
             partition=partition, index=index, limit=limit, start_after=self._cursor(cursor, index, partition)

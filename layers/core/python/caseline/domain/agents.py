@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from .auth import Role
-from .common import Model
+from .common import Model, TimeZone
 from .ids import AgentId, Email, LanguageTag, TeamId
 
 
@@ -28,7 +28,7 @@ class Agent(Model):
     team_ids: list[TeamId] = Field(default_factory=list)
     capacity: int = Field(default=10, ge=0, le=500, description="open cases this agent can hold at once")
     availability: Availability = Availability.OFFLINE
-    time_zone: str = "UTC"
+    time_zone: TimeZone = "UTC"
 
 
 class Team(Model):
@@ -36,4 +36,4 @@ class Team(Model):
     name: str = Field(min_length=1, max_length=100)
     description: str = ""
     manager_id: AgentId | None = None
-    time_zone: str = "UTC"
+    time_zone: TimeZone = "UTC"

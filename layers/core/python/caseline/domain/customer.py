@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator
 
-from .common import Model, Money, Timestamp
+from .common import Model, Money, Timestamp, TimeZone
 from .ids import CustomerId, Email, ExternalId, OrganizationId, Phone
 
 
@@ -26,7 +26,7 @@ class Customer(Model):
     emails: list[Email] = Field(default_factory=list, max_length=20)
     phones: list[Phone] = Field(default_factory=list, max_length=20)
     locale: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
-    time_zone: str = Field(default="UTC", max_length=64)
+    time_zone: TimeZone = "UTC"
     tier: CustomerTier = CustomerTier.STANDARD
     lifetime_value: Money | None = None
     external_ids: dict[ExternalSystem, ExternalId] = Field(default_factory=dict, max_length=20)
@@ -43,17 +43,6 @@ class Customer(Model):
             if value not in seen:
                 seen.append(value)
         return seen
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
     @property
     def primary_email(self) -> str | None:

@@ -409,6 +409,14 @@ def get_case(deps: Deps, request: Request, case_id: str, *, limit: int, cursor: 
     return CaseDetail(case, interactions)
 
 
+def get_interaction(deps: Deps, request: Request, case_id: str, interaction_id: str) -> Interaction | None:
+    _load(deps, request, case_id)
+    found = deps.store.get_interaction(case_id, interaction_id)
+    if found and request.principal.role is Role.CUSTOMER and found.visibility is not Visibility.PUBLIC:
+        return None
+    return found
+
+
 def get_case_by_number(deps: Deps, request: Request, number: int) -> Case:
     case_id = deps.store.case_id_for_number(number)
     if case_id is None:

@@ -7,7 +7,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..domain.case import CaseStatus, Priority
-from ..domain.common import Channel, CustomFieldValue, Money, Timestamp
+from ..domain.common import Channel, CustomFieldValue, Money, Timestamp, TimeZone
 from ..domain.customer import CustomerTier
 from ..domain.ids import AgentId, CustomerId, Email, ExternalId, LanguageTag, Phone, Tag, TeamId
 from ..domain.interaction import AttachmentRef
@@ -95,12 +95,23 @@ class RecordTimelineEvent(Command):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
+class CreateCustomer(Command):
+    name: str = Field(min_length=1, max_length=200)
+    emails: list[Email] = Field(default_factory=list, max_length=20)
+    phones: list[Phone] = Field(default_factory=list, max_length=20)
+    locale: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    time_zone: TimeZone = "UTC"
+    tier: CustomerTier = CustomerTier.STANDARD
+    lifetime_value: Money | None = None
+    external_ids: dict[str, ExternalId] = Field(default_factory=dict, max_length=20)
+
+
 class UpdateCustomer(Command):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     emails: list[Email] | None = Field(default=None, max_length=20)
     phones: list[Phone] | None = Field(default=None, max_length=20)
     locale: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
-    time_zone: str | None = Field(default=None, max_length=64)
+    time_zone: TimeZone | None = None
     tier: CustomerTier | None = None
     lifetime_value: Money | None = None
     external_ids: dict[str, ExternalId] | None = Field(default=None, max_length=20)

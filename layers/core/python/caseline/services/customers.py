@@ -13,7 +13,7 @@ from ..domain.errors import AlreadyExists, Forbidden, NotFound, RuleViolation, V
 from ..domain.events import CustomerCreated, CustomerUpdated, TimelineEntryRecorded
 from ..domain.timeline import EXTERNAL_KINDS, TimelineEntry, TimelineKind
 from .authz import check_customer_access, require_staff
-from .commands import CUSTOMER_EDITABLE, CustomerRef, RecordTimelineEvent, UpdateCustomer
+from .commands import CUSTOMER_EDITABLE, CreateCustomer, CustomerRef, RecordTimelineEvent, UpdateCustomer
 from .context import Change, Deps, Request, retrying
 
 MAX_PAYLOAD_BYTES = 32_768
@@ -85,6 +85,31 @@ def new_customer(change: Change, ref: CustomerRef) -> Customer:
 def resolve_customer(deps: Deps, change: Change, ref: CustomerRef) -> Customer:
     """The existing customer the reference names, or a new one added to `change`."""
     return find_customer(deps, ref) or new_customer(change, ref)
+
+
+def create_customer(deps: Deps, request: Request, command: CreateCustomer) -> Customer:
+    require_staff(request.principal, "creating customers")
+    change = Change(deps, request)
+    customer = Customer(id=change.new_id(change.now), created_at=change.now, updated_at=change.now,
+                        **command.model_dump())
+    for kind, value in sorted(identities_of(customer)):
+        change.uow.claim_identity(
+            kind, value, customer.id,
+            lambda k=kind, v=value: AlreadyExists(f"{k} {v} belongs to another customer", field=k),
+        )
+    change.uow.put_customer(customer, expected_version=None,
+                            error=lambda: VersionConflict("customer id collision; try again"))
+    change.uow.count(customer.id, cases_total=0)
+    change.emit(CustomerCreated(customer_id=customer.id, name=customer.name), subject=customer.id)
+    change.audit("customer", customer.id, "customer.created",
+                 diff({}, customer.model_dump(mode="json", exclude={"version"})), new_target=True)
+    change.commit()
+    return customer
+
+
+def timeline_entry(deps: Deps, request: Request, customer_id: str, entry_id: str) -> TimelineEntry | None:
+    require_staff(request.principal, "the customer timeline")
+    return deps.store.get_timeline_entry(customer_id, entry_id)
 
 
 def update_customer(

@@ -1,0 +1,16 @@
+"""Lambda entry point for /customers, /customers/timeline-events and /me."""
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from caseline.api.app import build_api
+from caseline.api.routes import customers
+
+logger = Logger(service="customers-api")
+tracer = Tracer(service="customers-api")
+app = build_api([customers.router])
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

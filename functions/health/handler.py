@@ -1,0 +1,13 @@
+"""Lambda entry point for GET /health (public; Route 53 health checks call it)."""
+
+from aws_lambda_powertools import Logger
+from caseline.api.app import build_api
+from caseline.api.routes import health
+
+logger = Logger(service="health")
+app = build_api([health.router])
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,16 @@
+"""Lambda entry point for /agents, /teams and /users/{id}/roles."""
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from caseline.api.app import build_api
+from caseline.api.routes import staff
+
+logger = Logger(service="staff-api")
+tracer = Tracer(service="staff-api")
+app = build_api([staff.router])
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

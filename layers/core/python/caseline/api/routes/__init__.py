@@ -1,0 +1,1 @@
+"""One Powertools Router per resource group; each group is one Lambda function in AWS."""

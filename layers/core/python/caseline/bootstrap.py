@@ -1,0 +1,110 @@
+"""The composition root: the one place that chooses adapters, from `Settings.adapters`.
+
+Lambda handlers call `platform()` lazily on their first request (never at import); the local runtime and
+the tests build a platform explicitly and install it with `use()`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+from .adapters.store import Store
+from .ports.clock import Clock, Ids, SystemClock, UlidIds
+from .ports.table import Item, Table
+from .services.context import Deps, Metrics
+from .settings import AdapterSet, Settings
+
+
+def is_outbox_item(item: Item) -> bool:
+    """Which writes the stream carries to the event publisher (in AWS: the event-source filter)."""
+    return item.get("entity") == "outbox"
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    table: Table
+    deps: Deps
+    idempotency: Callable[[], BasePersistenceLayer]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def build(
+    settings: Settings,
+    *,
+    table: Table | None = None,
+    clock: Clock | None = None,
+    ids: Ids | None = None,
+    metrics: Metrics | None = None,
+    idempotency: BasePersistenceLayer | None = None,
+) -> Platform:
+    clock = clock or SystemClock()
+    if table is None:
+        table = _table(settings)
+    idempotency_layer = idempotency or _idempotency(settings)
+    store = Store(table, clock_now=clock.now, outbox_ttl_days=settings.outbox_ttl_days)
+    deps = Deps(store=store, clock=clock, ids=ids or UlidIds(), settings=settings,
+                metrics=metrics or _metrics(settings))
+    return Platform(settings=settings, table=table, deps=deps, idempotency=lambda: idempotency_layer)
+
+
+def _table(settings: Settings) -> Table:
+    if settings.adapters is AdapterSet.AWS:
+        from .adapters.aws.dynamodb_table import DynamoDbTable
+
+        return DynamoDbTable(settings.table_name)
+    from .adapters.embedded.sqlite_table import SqliteTable
+
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    return SqliteTable(Path(settings.data_dir) / "caseline.db", stream_filter=is_outbox_item)
+
+
+def _idempotency(settings: Settings) -> BasePersistenceLayer:
+    if settings.adapters is AdapterSet.AWS:
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        return DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name)
+    from .adapters.embedded.sqlite_idempotency import SqliteIdempotencyStore
+
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    return SqliteIdempotencyStore(Path(settings.data_dir) / "idempotency.db")
+
+
+def _metrics(settings: Settings) -> Metrics:
+    if settings.adapters is AdapterSet.AWS:
+        from .adapters.aws.emf_metrics import EmfMetrics
+
+        return EmfMetrics()
+    from .adapters.embedded.memory_metrics import MemoryMetrics
+
+    return MemoryMetrics()
+
+
+_lock = threading.Lock()
+_current: Platform | None = None
+
+
+def platform() -> Platform:
+    global _current
+    if _current is None:
+        with _lock:
+            if _current is None:
+                _current = build(Settings.from_env())
+    return _current
+
+
+def use(installed: Platform | None) -> None:
+    """Install a prebuilt platform (local runtime, tests); None forgets it."""
+    global _current
+    with _lock:
+        _current = installed
+
+
+def deps() -> Deps:
+    return platform().deps

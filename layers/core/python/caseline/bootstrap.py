@@ -70,10 +70,10 @@ def _idempotency(settings: Settings) -> BasePersistenceLayer:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
         return DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name)
-    from .adapters.embedded.sqlite_idempotency import SqliteIdempotencyStore
+    from .adapters.embedded.sqlite_idempotency import SqliteIdempotencyPersistence
 
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    return SqliteIdempotencyStore(Path(settings.data_dir) / "idempotency.db")
+    return SqliteIdempotencyPersistence(Path(settings.data_dir) / "idempotency.db")
 
 
 def _metrics(settings: Settings) -> Metrics:

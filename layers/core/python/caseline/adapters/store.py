@@ -121,6 +121,7 @@ class UnitOfWork:
     store: Store
     ops: list[WriteOp] = field(default_factory=list)
     on_conflict: dict[int, Callable[[], DomainError]] = field(default_factory=dict)
+    counters: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def _add(self, op: WriteOp, error: Callable[[], DomainError] | None = None) -> None:
         if error is not None:
@@ -175,9 +176,10 @@ class UnitOfWork:
         self._add(Put(item, condition), error)
 
     def count(self, customer_id: str, **deltas: int) -> None:
-        self._add(
-            Increment(keys.customer_counters(customer_id), deltas, {"entity": "customer_counters"})
-        )
+        """Add to the customer's counters; several calls in one unit become one Increment."""
+        totals = self.counters.setdefault(customer_id, {})
+        for name, delta in deltas.items():
+            totals[name] = totals.get(name, 0) + delta
 
     def claim_identity(self, kind: str, value: str, customer_id: str, error: Callable[[], DomainError]) -> None:
         item = {**keys.identity(kind, value), "entity": "identity", "owner_id": customer_id}
@@ -249,6 +251,9 @@ class UnitOfWork:
         self._add(Put(item, Condition.absent()))
 
     def commit(self) -> None:
+        for customer_id, deltas in self.counters.items():
+            self._add(Increment(keys.customer_counters(customer_id), deltas, {"entity": "customer_counters"}))
+        self.counters = {}
         if not self.ops:
             return
         try:

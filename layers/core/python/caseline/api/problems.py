@@ -48,3 +48,21 @@ def problem_responses(*statuses: int) -> dict[int, Any]:
         428: "This update needs If-Match",
     }
     return {s: {"description": descriptions[s], "content": problem_content()} for s in statuses}
+
+
+def responses(model: type[BaseModel] | None, *errors: int, status: int = 200, description: str = "OK",
+              headers: tuple[str, ...] = ()) -> dict[int, Any]:
+    """The route's documented responses: its success body and the problems it can answer with."""
+    header_docs = {name: {"description": _HEADER_DOCS[name], "schema": {"type": "string"}} for name in headers}
+    success: dict[str, Any] = {"description": description}
+    if model is not None:
+        success["content"] = {"application/json": {"model": model}}
+    if header_docs:
+        success["headers"] = header_docs
+    return {status: success, **problem_responses(*errors)}
+
+
+_HEADER_DOCS = {
+    "ETag": "the version to send back in If-Match",
+    "Location": "where the new resource lives",
+}

@@ -18,7 +18,7 @@ from ...services.commands import AddNote, AddReply, AssignCase, OpenCase, Update
 from ..context import current_request
 from ..http import Cursor, IfMatch, Limit, created, expected_version, with_etag
 from ..models import AuditPage, CaseDetail, CasePage
-from ..problems import problem_responses
+from ..problems import problem_responses, responses
 
 router = APIGatewayRouter()
 TAGS = ["Cases"]
@@ -28,14 +28,14 @@ COMMON = (400, 401, 403, 404)
 
 
 @router.post("/cases", tags=TAGS, summary="Open a case", status_code=201,
-             responses=problem_responses(*COMMON, 413, 422))
+             responses=responses(Case, *COMMON, 413, 422, status=201, headers=('Location', 'ETag')))
 def open_case(command: OpenCase) -> Response[Case]:
     case = service.open_case(deps(), current_request(router), command)
     return created(case, f"/cases/{case.id}", ETag=f'"{case.version}"')
 
 
 @router.get("/cases/<case_id>", tags=TAGS, summary="A case with a page of its interactions",
-            responses=problem_responses(*COMMON, 422))
+            responses=responses(CaseDetail, *COMMON, 422, headers=('ETag',)))
 def get_case(case_id: CaseIdParam, limit: Limit = 50, cursor: Cursor = None) -> Response[CaseDetail]:
     detail = service.get_case(deps(), current_request(router), case_id, limit=limit, cursor=cursor)
     body = CaseDetail(case=detail.case, interactions=detail.interactions.items,
@@ -44,14 +44,14 @@ def get_case(case_id: CaseIdParam, limit: Limit = 50, cursor: Cursor = None) -> 
 
 
 @router.get("/cases/by-number/<number>", tags=TAGS, summary="Find a case by its number (#10234 → 10234)",
-            responses=problem_responses(*COMMON, 422))
+            responses=responses(Case, *COMMON, 422, headers=('ETag',)))
 def get_case_by_number(number: Annotated[int, Path(ge=1, le=10**12)]) -> Response[Case]:
     case = service.get_case_by_number(deps(), current_request(router), number)
     return with_etag(case, case.version)
 
 
 @router.patch("/cases/<case_id>", tags=TAGS, summary="Change status, priority, category, tags ... (If-Match)",
-              responses=problem_responses(*COMMON, 409, 412, 413, 422, 428))
+              responses=responses(Case, *COMMON, 409, 412, 413, 422, 428, headers=('ETag',)))
 def update_case(case_id: CaseIdParam, command: UpdateCase, if_match: IfMatch = None) -> Response[Case]:
     case = service.update_case(deps(), current_request(router), case_id, command,
                                expected_version=expected_version(if_match))
@@ -59,7 +59,7 @@ def update_case(case_id: CaseIdParam, command: UpdateCase, if_match: IfMatch = N
 
 
 @router.post("/cases/<case_id>/replies", tags=TAGS, summary="Add a public reply", status_code=201,
-             responses=problem_responses(*COMMON, 409, 412, 413, 422))
+             responses=responses(Interaction, *COMMON, 409, 412, 413, 422, status=201, headers=('Location',)))
 def add_reply(case_id: CaseIdParam, command: AddReply, if_match: IfMatch = None) -> Response[Interaction]:
     reply = service.add_reply(deps(), current_request(router), case_id, command,
                               expected_version=expected_version(if_match))
@@ -67,14 +67,14 @@ def add_reply(case_id: CaseIdParam, command: AddReply, if_match: IfMatch = None)
 
 
 @router.post("/cases/<case_id>/notes", tags=TAGS, summary="Add an internal note (@handle mentions)",
-             status_code=201, responses=problem_responses(*COMMON, 413, 422))
+             status_code=201, responses=responses(Interaction, *COMMON, 413, 422, status=201, headers=('Location',)))
 def add_note(case_id: CaseIdParam, command: AddNote) -> Response[Interaction]:
     note = service.add_note(deps(), current_request(router), case_id, command)
     return created(note, f"/cases/{case_id}/interactions/{note.id}")
 
 
 @router.get("/cases/<case_id>/interactions/<interaction_id>", tags=TAGS, summary="One interaction",
-            responses=problem_responses(*COMMON, 422))
+            responses=responses(Interaction, *COMMON, 422))
 def get_interaction(
     case_id: CaseIdParam, interaction_id: Annotated[str, Path(pattern=ULID_PATTERN)]
 ) -> Interaction:
@@ -85,7 +85,7 @@ def get_interaction(
 
 
 @router.put("/cases/<case_id>/assignment", tags=TAGS, summary="Assign to an agent and/or a team",
-            responses=problem_responses(*COMMON, 412, 413, 422))
+            responses=responses(Case, *COMMON, 412, 413, 422, headers=('ETag',)))
 def assign_case(case_id: CaseIdParam, command: AssignCase, if_match: IfMatch = None) -> Response[Case]:
     case = service.assign_case(deps(), current_request(router), case_id, command,
                                expected_version=expected_version(if_match))
@@ -93,7 +93,7 @@ def assign_case(case_id: CaseIdParam, command: AssignCase, if_match: IfMatch = N
 
 
 @router.post("/cases/<case_id>/reopen", tags=TAGS, summary="Reopen a solved case",
-             responses=problem_responses(*COMMON, 409, 412, 422))
+             responses=responses(Case, *COMMON, 409, 412, 422, headers=('ETag',)))
 def reopen_case(case_id: CaseIdParam, if_match: IfMatch = None) -> Response[Case]:
     case = service.reopen_case(deps(), current_request(router), case_id,
                                expected_version=expected_version(if_match))
@@ -101,7 +101,7 @@ def reopen_case(case_id: CaseIdParam, if_match: IfMatch = None) -> Response[Case
 
 
 @router.get("/cases/<case_id>/audit", tags=TAGS, summary="The case's audit trail (supervisors)",
-            responses=problem_responses(*COMMON, 422))
+            responses=responses(AuditPage, *COMMON, 422))
 def audit_trail(case_id: CaseIdParam, limit: Limit = 50, cursor: Cursor = None) -> AuditPage:
     page = service.audit_trail(deps(), current_request(router), case_id, limit=limit, cursor=cursor)
     return AuditPage(items=page.items, next_cursor=page.cursor)
@@ -120,7 +120,7 @@ def _owner(value: str, me: str | None) -> str | None:
 
 @router.get("/queues/teams/<team_id>/<status>", tags=QUEUE_TAGS,
             summary="A team's cases in one status, by priority then due time",
-            responses=problem_responses(*COMMON, 422))
+            responses=responses(CasePage, *COMMON, 422))
 def team_queue(team_id: OwnerParam, status: StatusParam, limit: Limit = 25, cursor: Cursor = None) -> CasePage:
     request = current_request(router)
     page = service.team_queue(deps(), request, _owner(team_id, None), status, limit=limit, cursor=cursor)
@@ -129,7 +129,7 @@ def team_queue(team_id: OwnerParam, status: StatusParam, limit: Limit = 25, curs
 
 @router.get("/queues/agents/<agent_id>/<status>", tags=QUEUE_TAGS,
             summary="An agent's cases (`me`, or `none` for unassigned) in one status",
-            responses=problem_responses(*COMMON, 422))
+            responses=responses(CasePage, *COMMON, 422))
 def agent_queue(agent_id: OwnerParam, status: StatusParam, limit: Limit = 25, cursor: Cursor = None) -> CasePage:
     request = current_request(router)
     owner = _owner(agent_id, request.principal.agent_id)
@@ -138,7 +138,7 @@ def agent_queue(agent_id: OwnerParam, status: StatusParam, limit: Limit = 25, cu
 
 
 @router.get("/queues/requesters/<customer_id>", tags=QUEUE_TAGS,
-            summary="A customer's cases, by priority then due time", responses=problem_responses(*COMMON, 422))
+            summary="A customer's cases, by priority then due time", responses=responses(CasePage, *COMMON, 422))
 def requester_queue(
     customer_id: Annotated[str, Path(pattern=ULID_PATTERN)],
     limit: Limit = 25,

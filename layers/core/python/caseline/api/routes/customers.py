@@ -20,7 +20,7 @@ from ...services.commands import CreateCustomer, RecordTimelineEvent, UpdateCust
 from ..context import current_request
 from ..http import Cursor, IfMatch, Limit, created, expected_version, with_etag
 from ..models import CasePage, Customer360, CustomerPage, OpenCaseSummary, TimelineEventRecorded, TimelinePage
-from ..problems import problem_responses
+from ..problems import problem_responses, responses
 
 router = APIGatewayRouter()
 TAGS = ["Customers"]
@@ -28,28 +28,28 @@ CustomerIdParam = Annotated[str, Path(pattern=ULID_PATTERN, description="the cus
 COMMON = (400, 401, 403, 404)
 
 
-@router.get("/customers", tags=TAGS, summary="Customers by name", responses=problem_responses(*COMMON, 422))
+@router.get("/customers", tags=TAGS, summary="Customers by name", responses=responses(CustomerPage, *COMMON, 422))
 def list_customers(limit: Limit = 25, cursor: Cursor = None) -> CustomerPage:
     page = service.list_customers(deps(), current_request(router), limit=limit, cursor=cursor)
     return CustomerPage(items=page.items, next_cursor=page.cursor)
 
 
 @router.post("/customers", tags=TAGS, summary="Create a customer", status_code=201,
-             responses=problem_responses(*COMMON, 409, 413, 422))
+             responses=responses(Customer, *COMMON, 409, 413, 422, status=201, headers=('Location', 'ETag')))
 def create_customer(command: CreateCustomer) -> Response[Customer]:
     customer = service.create_customer(deps(), current_request(router), command)
     return created(customer, f"/customers/{customer.id}", ETag=f'"{customer.version}"')
 
 
 @router.get("/customers/<customer_id>", tags=TAGS, summary="A customer's profile",
-            responses=problem_responses(*COMMON, 422))
+            responses=responses(Customer, *COMMON, 422, headers=('ETag',)))
 def get_customer(customer_id: CustomerIdParam) -> Response[Customer]:
     customer = service.get_customer(deps(), current_request(router), customer_id)
     return with_etag(customer, customer.version)
 
 
 @router.patch("/customers/<customer_id>", tags=TAGS, summary="Update a customer's profile",
-              responses=problem_responses(*COMMON, 409, 412, 413, 422))
+              responses=responses(Customer, *COMMON, 409, 412, 413, 422, headers=('ETag',)))
 def update_customer(customer_id: CustomerIdParam, command: UpdateCustomer,
                     if_match: IfMatch = None) -> Response[Customer]:
     customer = service.update_customer(deps(), current_request(router), customer_id, command,
@@ -59,7 +59,7 @@ def update_customer(customer_id: CustomerIdParam, command: UpdateCustomer,
 
 @router.get("/customers/<customer_id>/360", tags=TAGS,
             summary="Profile, counts, open cases and the newest timeline page in one call",
-            responses=problem_responses(*COMMON, 422))
+            responses=responses(Customer360, *COMMON, 422))
 def customer_360(customer_id: CustomerIdParam,
                  page_size: Annotated[int, Query(ge=1, le=100)] = 25) -> Customer360:
     view = service.customer_360(deps(), current_request(router), customer_id, page_size=page_size)
@@ -73,7 +73,7 @@ def customer_360(customer_id: CustomerIdParam,
 
 @router.get("/customers/<customer_id>/timeline", tags=TAGS,
             summary="The customer's timeline, newest first, optionally one kind and/or channel",
-            responses=problem_responses(*COMMON, 422))
+            responses=responses(TimelinePage, *COMMON, 422))
 def customer_timeline(
     customer_id: CustomerIdParam,
     limit: Limit = 25,
@@ -89,7 +89,7 @@ def customer_timeline(
 
 
 @router.get("/customers/<customer_id>/timeline/<entry_id>", tags=TAGS, summary="One timeline entry",
-            responses=problem_responses(*COMMON, 422))
+            responses=responses(TimelineEntry, *COMMON, 422))
 def timeline_entry(customer_id: CustomerIdParam,
                    entry_id: Annotated[str, Path(pattern=ULID_PATTERN)]) -> TimelineEntry:
     entry = service.timeline_entry(deps(), current_request(router), customer_id, entry_id)
@@ -100,8 +100,9 @@ def timeline_entry(customer_id: CustomerIdParam,
 
 @router.post("/customers/timeline-events", tags=TAGS, status_code=201,
              summary="Record an order, payment, crash report, CRM change or portal visit",
-             responses={200: {"description": "Already recorded (same source and external_id)"},
-                        **problem_responses(*COMMON, 413, 422)})
+             responses={**responses(TimelineEventRecorded, *COMMON, 413, 422, status=201, headers=("Location",)),
+                        200: {"description": "Already recorded (same source and external_id)",
+                              "content": {"application/json": {"model": TimelineEventRecorded}}}})
 def record_timeline_event(command: RecordTimelineEvent) -> Response[TimelineEventRecorded]:
     result = service.record_external_event(deps(), current_request(router), command)
     body = TimelineEventRecorded(entry=result.entry, duplicate=not result.created)
@@ -115,7 +116,7 @@ def record_timeline_event(command: RecordTimelineEvent) -> Response[TimelineEven
 ME_TAGS = ["Me"]
 
 
-@router.get("/me", tags=ME_TAGS, summary="My profile (customers)", responses=problem_responses(401, 403, 404))
+@router.get("/me", tags=ME_TAGS, summary="My profile (customers)", responses=responses(Customer, 401, 403, 404, headers=('ETag',)))
 def get_me() -> Response[Customer]:
     request = current_request(router)
     customer = service.get_customer(deps(), request, service.principal_customer(request.principal))
@@ -123,7 +124,7 @@ def get_me() -> Response[Customer]:
 
 
 @router.patch("/me", tags=ME_TAGS, summary="Update my profile (name, phones, locale, time zone)",
-              responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422))
+              responses=responses(Customer, 400, 401, 403, 404, 409, 412, 413, 422, headers=('ETag',)))
 def update_me(command: UpdateCustomer, if_match: IfMatch = None) -> Response[Customer]:
     request = current_request(router)
     customer = service.update_customer(deps(), request, service.principal_customer(request.principal), command,
@@ -131,7 +132,7 @@ def update_me(command: UpdateCustomer, if_match: IfMatch = None) -> Response[Cus
     return with_etag(customer, customer.version)
 
 
-@router.get("/me/cases", tags=ME_TAGS, summary="My cases", responses=problem_responses(400, 401, 403, 422))
+@router.get("/me/cases", tags=ME_TAGS, summary="My cases", responses=responses(CasePage, 400, 401, 403, 422))
 def my_cases(limit: Limit = 25, cursor: Cursor = None) -> CasePage:
     request = current_request(router)
     customer_id = service.principal_customer(request.principal)

@@ -13,7 +13,9 @@ router = APIGatewayRouter()
 
 
 @router.get("/health", tags=["Health"], summary="Liveness and table reachability (no auth)",
-            responses={503: {"description": "A dependency is unreachable"}})
+            responses={200: {"description": "Healthy", "content": {"application/json": {"model": Health}}},
+                       503: {"description": "A dependency is unreachable",
+                             "content": {"application/json": {"model": Health}}}})
 def health() -> Response[Health]:
     report = check_health(platform())
     return Response(status_code=200 if report.ok else 503, content_type="application/json",

@@ -1,0 +1,175 @@
+"""On one machine, the outbox dispatcher stands in for DynamoDB Streams + EventBridge + its rules.
+
+It reads the embedded table's stream from a stored checkpoint, turns each new outbox item into an event
+envelope and calls every consumer that wants it. Like a stream shard, it moves on only when every
+consumer has either handled the event or given up on it: a failing consumer is retried with exponential
+backoff and, after `max_attempts`, its event goes to the dead-letter list (`caseline events dead-letters`),
+from where it can be replayed. Consumers are idempotent by event id: a marker per (consumer, event) is
+written after success, so a crash between handling and checkpointing does not run a consumer twice.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aws_lambda_powertools import Logger
+
+from ..store import DeadLetter
+from ...consumers import Consumer
+from ...domain.events import EventEnvelope
+from ...services.context import Deps
+from ...services.publishing import NotAnOutboxItem, envelope_from_item
+from .sqlite_table import SqliteTable
+
+logger = Logger(service="outbox-dispatcher")
+CHECKPOINT = "outbox-dispatcher"
+MARKER_TTL_SECONDS = 7 * 86_400
+
+
+@dataclass
+class DispatchStats:
+    delivered: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    skipped_duplicates: int = 0
+    last_seq: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+
+class OutboxDispatcher:
+    def __init__(
+        self,
+        table: SqliteTable,
+        deps: Deps,
+        consumers: Sequence[Consumer],
+        *,
+        max_attempts: int = 5,
+        base_delay: float = 0.05,
+        archive: Path | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.table = table
+        self.deps = deps
+        self.consumers = list(consumers)
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.archive = archive
+        self.sleep = sleep
+        self.stats = DispatchStats()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- one pass -----------------------------------------------------------------------------------------
+    def drain(self, batch: int = 200) -> int:
+        """Deliver everything committed so far; returns how many events were dispatched."""
+        total = 0
+        while True:
+            after = self.table.checkpoint(CHECKPOINT)
+            records = self.table.read_stream(after, batch)
+            if not records:
+                return total
+            for record in records:
+                if record.event_name == "INSERT" and record.new_image is not None:
+                    try:
+                        event = envelope_from_item(record.new_image)
+                    except (NotAnOutboxItem, ValueError) as exc:
+                        logger.error("unreadable outbox record", seq=record.seq, error=str(exc))
+                    else:
+                        self._dispatch(event)
+                        total += 1
+                self.table.set_checkpoint(CHECKPOINT, record.seq)
+                self.stats.last_seq = record.seq
+            self.table.trim_stream(records[-1].seq)
+
+    def _dispatch(self, event: EventEnvelope) -> None:
+        self._archive(event)
+        self.stats.by_type[event.type] = self.stats.by_type.get(event.type, 0) + 1
+        for consumer in self.consumers:
+            if consumer.wants(event):
+                self.deliver(consumer, event)
+
+    def deliver(self, consumer: Consumer, event: EventEnvelope) -> bool:
+        """Run one consumer on one event with retries; True if it was handled (now or before)."""
+        store = self.deps.store
+        if store.was_consumed(consumer.name, event.id):
+            self.stats.skipped_duplicates += 1
+            return True
+        error = ""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                consumer.handle(self.deps, event)
+            except Exception as exc:  # noqa: BLE001 - a consumer's failure must not stop the others
+                error = f"{type(exc).__name__}: {exc}"
+                logger.warning("consumer failed", consumer=consumer.name, event_id=event.id, attempt=attempt,
+                               error=error)
+                if attempt < self.max_attempts:
+                    self.stats.retried += 1
+                    self.sleep(self.base_delay * 2 ** (attempt - 1))
+                continue
+            store.mark_consumed(consumer.name, event.id, ttl_seconds=MARKER_TTL_SECONDS)
+            self.stats.delivered += 1
+            return True
+        store.put_dead_letter(consumer.name, event, error, self.max_attempts)
+        self.stats.dead_lettered += 1
+        logger.error("dead-lettered", consumer=consumer.name, event_id=event.id, error=error)
+        return False
+
+    def replay(self, consumer_name: str, event_id: str) -> bool:
+        """Run a dead letter's consumer again; on success the dead letter is removed."""
+        consumer = next((c for c in self.consumers if c.name == consumer_name), None)
+        if consumer is None:
+            raise KeyError(f"no consumer named {consumer_name}")
+        letter = next(
+            (d for d in self.dead_letters() if d.consumer == consumer_name and d.event.id == event_id), None
+        )
+        if letter is None:
+            raise KeyError(f"no dead letter for {consumer_name} / {event_id}")
+        if self.deliver(consumer, letter.event):
+            self.deps.store.remove_dead_letter(consumer_name, event_id)
+            return True
+        return False
+
+    def dead_letters(self) -> Iterator[DeadLetter]:
+        cursor = None
+        while True:
+            page = self.deps.store.dead_letters(limit=100, cursor=cursor)
+            yield from page.items
+            if not page.cursor:
+                return
+            cursor = page.cursor
+
+    def _archive(self, event: EventEnvelope) -> None:
+        """The local stand-in for the EventBridge archive: one JSON line per event."""
+        if self.archive is None:
+            return
+        with self.archive.open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"detail-type": event.type, "detail": event.model_dump(mode="json")}) + "\n")
+
+    # --- background thread ----------------------------------------------------------------------------------
+    def start(self, interval: float = 0.05) -> None:
+        def run() -> None:
+            while not self._stop.is_set():
+                try:
+                    self.drain()
+                except Exception:  # noqa: BLE001 - keep dispatching; the error is logged with its stack
+                    logger.exception("dispatcher pass failed")
+                self._wake.wait(interval)
+                self._wake.clear()
+
+        self._thread = threading.Thread(target=run, name="outbox-dispatcher", daemon=True)
+        self._thread.start()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,23 @@
+"""Event consumers: code that reacts to domain events after they are committed.
+
+A consumer is the same function in AWS (behind an EventBridge rule) and on one machine (called by the
+in-process dispatcher). Each must be idempotent: the dispatcher and EventBridge both deliver at least once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..domain.events import EventEnvelope
+from ..services.context import Deps
+
+
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    event_types: frozenset[str]  # empty: every event
+    handle: Callable[[Deps, EventEnvelope], None]
+
+    def wants(self, event: EventEnvelope) -> bool:
+        return not self.event_types or event.type in self.event_types

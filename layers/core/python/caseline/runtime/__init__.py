@@ -1,0 +1,1 @@
+"""The local runtime (`caseline dev`): the whole platform in one process on embedded adapters."""

@@ -1,0 +1,157 @@
+"""`caseline dev`: the whole platform in one process on 127.0.0.1.
+
+API gateway + the same function handlers, Swagger UI, the outbox dispatcher, a TTL sweeper, and data in
+a SQLite file under the data directory (seeded with demo data on first start).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from .. import bootstrap
+from ..adapters.embedded.memory_metrics import MemoryMetrics
+from ..adapters.embedded.outbox_dispatcher import OutboxDispatcher
+from ..adapters.embedded.sqlite_table import SqliteTable
+from ..consumers.registry import local_consumers
+from ..domain.auth import Role
+from ..settings import AdapterSet, Settings
+from .gateway import LocalGateway
+from .tokens import LocalTokens
+
+REPO_ROOT = Path(__file__).resolve().parents[5]
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+SPA_DIR = REPO_ROOT / "web" / "agent" / "dist"
+PURGE_EVERY_SECONDS = 60
+
+
+@dataclass
+class DevLogin:
+    name: str
+    email: str
+    role: Role
+    caseline_id: str
+
+
+@dataclass
+class LocalPlatform:
+    """Everything `caseline dev` runs, built but not yet serving (tests start it on a free port)."""
+
+    platform: bootstrap.Platform
+    tokens: LocalTokens
+    dispatcher: OutboxDispatcher
+    gateway: LocalGateway
+    metrics: MemoryMetrics
+
+    def token_for(self, login: DevLogin) -> str:
+        return self.tokens.issue(subject=f"local|{login.email}", role=login.role, caseline_id=login.caseline_id,
+                                 name=login.name, email=login.email)
+
+    def start_background(self) -> None:
+        self.dispatcher.start()
+        threading.Thread(target=self._sweep, name="ttl-sweeper", daemon=True).start()
+
+    def _sweep(self) -> None:
+        table = self.platform.table
+        assert isinstance(table, SqliteTable)
+        while True:
+            time.sleep(PURGE_EVERY_SECONDS)
+            table.purge_expired(int(time.time()))
+
+    def stop(self) -> None:
+        self.dispatcher.stop()
+
+
+def build_local(settings: Settings) -> LocalPlatform:
+    if settings.adapters is not AdapterSet.EMBEDDED:
+        raise ValueError("caseline dev runs on the embedded adapters")
+    metrics = MemoryMetrics()
+    platform = bootstrap.build(settings, metrics=metrics)
+    bootstrap.use(platform)
+    table = platform.table
+    assert isinstance(table, SqliteTable)
+    dispatcher = OutboxDispatcher(
+        table, platform.deps, local_consumers(), max_attempts=settings.dispatcher_max_attempts,
+        archive=Path(settings.data_dir) / "events.jsonl",
+    )
+    tokens = LocalTokens(settings)
+
+    def openapi() -> dict:
+        from ..api.openapi import openapi_document
+
+        return openapi_document()
+
+    def swagger() -> str:
+        from .swagger import swagger_page
+
+        return swagger_page("/api/openapi.json")
+
+    def metric_page() -> dict:
+        stats = dispatcher.stats
+        return {"business": metrics.snapshot(),
+                "outbox": {"delivered": stats.delivered, "retried": stats.retried,
+                           "dead_lettered": stats.dead_lettered, "by_type": stats.by_type}}
+
+    gateway = LocalGateway(
+        functions_dir=FUNCTIONS_DIR, tokens=tokens, max_body_bytes=settings.max_body_bytes,
+        openapi=openapi, swagger_html=swagger, metrics=metric_page, spa_dir=SPA_DIR,
+        on_request_done=dispatcher.notify,
+    )
+    return LocalPlatform(platform, tokens, dispatcher, gateway, metrics)
+
+
+def serve(settings: Settings, *, host: str, port: int, seed: bool = True) -> None:
+    local = build_local(settings)
+    logins = _seed(local) if seed else []
+    local.start_background()
+    _print_banner(local, host, port, logins)
+    config = uvicorn.Config(local.gateway.app(), host=host, port=port, log_level="warning",
+                            access_log=False, lifespan="off")
+    try:
+        uvicorn.Server(config).run()  # returns on Ctrl-C / SIGTERM after finishing open requests
+    finally:
+        local.stop()
+        print("Caseline stopped.")
+
+
+def dev_logins(platform: bootstrap.Platform, *, customers: int = 3) -> list[DevLogin]:
+    """Every staff member and the first few customers with an email: the people `caseline dev` signs in."""
+    store = platform.deps.store
+    logins = [DevLogin(a.name, a.email, a.role, a.id) for a in store.list_agents(limit=200, cursor=None).items]
+    for customer in store.list_customers(limit=50, cursor=None).items:
+        if not customer.primary_email:
+            continue
+        logins.append(DevLogin(customer.name, customer.primary_email, Role.CUSTOMER, customer.id))
+        customers -= 1
+        if customers == 0:
+            break
+    return logins
+
+
+def _seed(local: LocalPlatform) -> list[DevLogin]:
+    from .seed import is_seeded, seed_demo
+
+    if not is_seeded(local.platform):
+        started = time.perf_counter()
+        seed_demo(local.platform)
+        print(f"Seeded demo data in {time.perf_counter() - started:.1f} s.")
+        local.dispatcher.drain()
+    return dev_logins(local.platform)
+
+
+def _print_banner(local: LocalPlatform, host: str, port: int, logins: list[DevLogin]) -> None:
+    base = f"http://{host}:{port}"
+    print(f"Caseline is running at {base}")
+    print(f"  Agent workspace   {base}/")
+    print(f"  API docs          {base}/api/docs")
+    print(f"  Health / metrics  {base}/health  {base}/metrics")
+    print(f"  Data directory    {Path(local.platform.settings.data_dir).resolve()}")
+    if logins:
+        print("Dev logins (Authorization: Bearer <token>):")
+        for login in logins:
+            print(f"  {login.role.value:<10} {login.email:<32} {local.token_for(login)}")
+    print("Press Ctrl-C to stop.")

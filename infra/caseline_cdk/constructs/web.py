@@ -1,0 +1,199 @@
+"""Static hosting for the two single-page apps (`web/agent`, `web/portal`).
+
+Each app is a private S3 bucket behind CloudFront with origin access control. The distribution's origin is
+an origin group: the primary region's bucket, failing over per request to the secondary region's copy
+(kept in sync by S3 replication) when the primary answers with a 5xx. Unknown paths fall back to
+`index.html` so the app's router handles deep links, and every response carries security headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from ..config import DeploymentConfig
+from ..nag import acknowledge_all
+from .storage import ReplicationRole
+
+SITES = ("agent", "portal")
+
+
+def _site_bucket(scope: Construct, *, name: str, access_logs: s3.IBucket, **extra: object) -> s3.Bucket:
+    return s3.Bucket(
+        scope,
+        "Bucket",
+        bucket_name=name,
+        versioned=True,  # replication needs it on both sides; it also makes a bad upload reversible
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        server_access_logs_bucket=access_logs,
+        server_access_logs_prefix=f"{name}/",
+        lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30))],
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+        auto_delete_objects=False,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+class SiteFailoverOrigin(Construct):
+    """The secondary region's copy of one site, readable only by CloudFront distributions of our account.
+
+    The distribution lives in the primary region and is created after this bucket, so its id cannot be
+    named here; the condition pins the account instead. The content is the public web bundle either way.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        site: str,
+        access_logs: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        region = cdk.Stack.of(self).region
+        self.bucket = _site_bucket(self, name=config.web_bucket_name(site, region), access_logs=access_logs)
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudFrontOriginAccessControl",
+                principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+                actions=["s3:GetObject"],
+                resources=[self.bucket.arn_for_objects("*")],
+                conditions={
+                    "StringEquals": {"AWS:SourceAccount": config.account},
+                    "ArnLike": {"AWS:SourceArn": f"arn:aws:cloudfront::{config.account}:distribution/*"},
+                },
+            )
+        )
+
+
+class SpaSite(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        site: str,
+        access_logs: s3.IBucket,
+        connect_sources: Sequence[str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        primary, secondary = config.regions
+        replica = s3.Bucket.from_bucket_attributes(
+            self,
+            "Replica",
+            bucket_name=config.web_bucket_name(site, secondary),
+            region=secondary,
+            account=config.account,
+        )
+        self.bucket = _site_bucket(
+            self,
+            name=config.web_bucket_name(site, primary),
+            access_logs=access_logs,
+            replication_role=ReplicationRole(
+                self,
+                "Replication",
+                config=config,
+                source_bucket=config.web_bucket_name(site, primary),
+                destination_bucket=config.web_bucket_name(site, secondary),
+            ).role,
+            replication_rules=[
+                s3.ReplicationRule(destination=replica, priority=0, delete_marker_replication=True)
+            ],
+        )
+        oac = cloudfront.S3OriginAccessControl(self, "OriginAccess", signing=cloudfront.Signing.SIGV4_ALWAYS)
+        origin = origins.OriginGroup(
+            primary_origin=origins.S3BucketOrigin.with_origin_access_control(
+                self.bucket, origin_access_control=oac
+            ),
+            fallback_origin=origins.S3BucketOrigin.with_origin_access_control(
+                replica, origin_access_control=oac
+            ),
+            fallback_status_codes=[500, 502, 503, 504],
+        )
+        headers = cloudfront.ResponseHeadersPolicy(
+            self,
+            "SecurityHeaders",
+            comment=f"caseline {site}: security headers",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=(
+                        "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+                        f"connect-src 'self' {' '.join(connect_sources)}; frame-ancestors 'none'; "
+                        "base-uri 'self'; form-action 'self'; object-src 'none'"
+                    ),
+                    override=True,
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+                    override=True,
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=cdk.Duration.days(365),
+                    include_subdomains=True,
+                    preload=True,
+                    override=True,
+                ),
+                xss_protection=cloudfront.ResponseHeadersXSSProtection(
+                    protection=True, mode_block=True, override=True
+                ),
+            ),
+        )
+        spa_fallback = [
+            cloudfront.ErrorResponse(
+                http_status=status,
+                response_http_status=200,
+                response_page_path="/index.html",
+                ttl=cdk.Duration.seconds(0),
+            )
+            for status in (403, 404)
+        ]
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment=f"caseline {site}",
+            default_root_object="index.html",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origin,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=headers,
+                compress=True,
+            ),
+            error_responses=spa_fallback,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            enable_logging=True,
+            log_bucket=access_logs,
+            log_file_prefix=f"cloudfront/{site}/",
+        )
+        acknowledge_all(
+            self.distribution,
+            {
+                "CFR1": "A support portal must be reachable by customers wherever they are; geo "
+                "restriction would be a product decision per deployment, not a default.",
+                "CFR2": "CloudFront web ACLs must be created in us-east-1, which this two-region "
+                "deployment does not bootstrap; the distribution serves only the static app bundle, and "
+                "the API it calls has its own web ACL.",
+                "CFR4": "The distribution uses the default CloudFront certificate, whose TLS policy "
+                "CloudFront fixes; a custom domain with TLSv1.2_2021 needs a us-east-1 certificate.",
+            },
+        )
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.distribution.distribution_domain_name}"

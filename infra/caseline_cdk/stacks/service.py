@@ -1,0 +1,212 @@
+"""Stateless compute of one region: functions, API, events and monitoring.
+
+Everything here can be destroyed and deployed again without losing data, so it changes with every
+release. Both regions run the same stack; what differs is the failover role of the API record, where the
+table's stream comes from (the global table's own attribute here, a lookup of the replica there) and
+whether this region's outbox publisher is the active one.
+
+Later capabilities extend this stack through its parts: `functions.create(...)` for a new function,
+`events.add_consumer(...)` for a consumer, `api.add_routes(...)` for a resource group and
+`monitoring.add_state_machine(...)` for a workflow.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import custom_resources as cr
+from caseline.settings import Settings
+from constructs import Construct
+
+from ..build import LambdaBuild
+from ..config import DeploymentConfig
+from ..constructs.api import RestApi, RouteGroup, Throttle
+from ..constructs.api_domain import RegionalApiDomain
+from ..constructs.events import EventBackbone
+from ..constructs.firewall import ApiFirewall
+from ..constructs.functions import FunctionFactory, FunctionSpec, Invocation
+from ..constructs.monitoring import Monitoring
+from ..constructs.storage import GSI_NAMES, grant_table_data
+from ..nag import acknowledge_cdk_internals
+from .data import DataStack
+from .edge import EdgeStack
+from .identity import IdentityStack
+
+HEALTH_PATH = "/health"
+# What Powertools' DynamoDB idempotency layer calls.
+IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
+class ServiceStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        settings: Settings,
+        build: LambdaBuild,
+        region: str,
+        data: DataStack,
+        primary_data: DataStack,
+        identity: IdentityStack,
+        edge: EdgeStack,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=cdk.Environment(account=config.account, region=region),
+            description=f"Caseline API, functions and events ({region})",
+            cross_region_references=True,
+        )
+        primary = config.is_primary(region)
+        table = self._table(settings, data, primary_data, primary)
+        stream_arn = (
+            primary_data.table.table_stream_arn
+            if primary and primary_data.table
+            else self._replica_stream(table)
+        )
+
+        self.functions = FunctionFactory(self, "Functions", config=config, settings=settings, build=build)
+        staff_pool = identity.staff.pool
+        make = self.functions.create
+        cases = make(self, FunctionSpec("cases_api", "Cases, replies, notes, assignment, queues"))
+        customers = make(self, FunctionSpec("customers_api", "Customers, timeline, 360 view, /me"))
+        staff = make(
+            self,
+            FunctionSpec(
+                "staff_api",
+                "Agents, teams and role changes",
+                settings_overrides={"staff_user_pool_id": staff_pool.user_pool_id},
+            ),
+        )
+        health = make(self, FunctionSpec("health", "Regional health: is the table reachable", memory_mb=256))
+        publisher = make(
+            self,
+            FunctionSpec(
+                "outbox_publisher",
+                "Outbox items from the table stream to the event bus",
+                invocation=Invocation.STREAM,
+                timeout_seconds=60,
+            ),
+        )
+
+        for api_function in (cases, customers, staff):
+            grant_table_data(api_function.role, table_arn=table.table_arn, key=data.key, indexes=GSI_NAMES)
+            grant_table_data(
+                api_function.role,
+                table_arn=data.idempotency_table.table_arn,
+                key=data.key,
+                actions=IDEMPOTENCY,
+            )
+        staff.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup"],
+                resources=[staff_pool.user_pool_arn],
+            )
+        )
+        grant_table_data(
+            health.role,
+            table_arn=table.table_arn,
+            key=data.key,
+            actions=("dynamodb:DescribeTable", "dynamodb:GetItem"),
+        )
+
+        self.api = RestApi(
+            self,
+            "Api",
+            user_pools=[staff_pool, identity.customers.pool],
+            allowed_origins=edge.web_origins,
+            log_retention_days=config.log_retention_days,
+            stage_throttle=Throttle(rate_per_second=500, burst=1000),
+        )
+        self.api.add_routes(RouteGroup(cases, ("/cases", "/cases/{proxy+}", "/queues/{proxy+}")))
+        self.api.add_routes(
+            RouteGroup(customers, ("/customers", "/customers/{proxy+}", "/me", "/me/{proxy+}"))
+        )
+        self.api.add_routes(
+            RouteGroup(
+                staff,
+                ("/agents", "/agents/{proxy+}", "/teams", "/teams/{proxy+}", "/users/{user_id}/roles"),
+            )
+        )
+        self.api.add_routes(RouteGroup(health, (HEALTH_PATH,), methods=("GET",), public=True))
+        self.api.add_usage_plan(
+            "first-party", Throttle(rate_per_second=400, burst=800), key_value=config.first_party_api_key
+        )
+        for system in config.external_systems:
+            self.api.add_usage_plan(system, Throttle(rate_per_second=20, burst=40, daily_quota=200_000))
+
+        self.firewall = ApiFirewall(
+            self,
+            "Firewall",
+            name=f"caseline-api-{region}",
+            rate_limit_per_5_minutes=3000,
+            max_body_bytes=settings.max_body_bytes,
+        )
+        self.firewall.protect(self.api.stage.stage_arn)
+        self.domain = RegionalApiDomain(
+            self, "Domain", config=config, api=self.api.api, health_path=HEALTH_PATH
+        )
+
+        self.events = EventBackbone(
+            self,
+            "Events",
+            bus_name=settings.event_bus_name,
+            event_source=settings.event_source,
+            archive_days=config.event_archive_days,
+            log_retention_days=config.log_retention_days,
+        )
+        self.events.add_outbox_publisher(
+            publisher, stream_arn=stream_arn, enabled=region == config.active_region
+        )
+
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            alarm_email=config.alarm_email,
+            api=self.api.api,
+            functions=self.functions.functions,
+            table=table,
+            replica_region=config.secondary_region if primary else None,
+            dead_letter_queues=self.events.dead_letter_queues,
+            stream_consumer=publisher,
+        )
+        acknowledge_cdk_internals(self)
+        cdk.CfnOutput(self, "ApiUrl", value=self.api.api.url)
+        cdk.CfnOutput(self, "HealthCheckId", value=self.domain.health_check.health_check_id)
+
+    def _table(
+        self, settings: Settings, data: DataStack, primary_data: DataStack, primary: bool
+    ) -> dynamodb.ITableV2:
+        """The table as this region sees it: the global table itself, or its local replica."""
+        if primary and primary_data.table is not None:
+            return primary_data.table
+        return dynamodb.TableV2.from_table_attributes(
+            self,
+            "ReplicaTable",
+            table_name=settings.table_name,
+            encryption_key=data.key,
+            global_indexes=list(GSI_NAMES),
+        )
+
+    def _replica_stream(self, table: dynamodb.ITableV2) -> str:
+        """A replica's stream ARN is not exported by the stack that made the global table, so it is read
+        at deploy time from DescribeTable in this region."""
+        lookup = cr.AwsCustomResource(
+            self,
+            "ReplicaStream",
+            on_update=cr.AwsSdkCall(
+                service="DynamoDB",
+                action="describeTable",
+                parameters={"TableName": table.table_name},
+                physical_resource_id=cr.PhysicalResourceId.of(f"{table.table_name}-stream"),
+                output_paths=["Table.LatestStreamArn"],
+            ),
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [iam.PolicyStatement(actions=["dynamodb:DescribeTable"], resources=[table.table_arn])]
+            ),
+            install_latest_aws_sdk=False,
+        )
+        return lookup.get_response_field("Table.LatestStreamArn")

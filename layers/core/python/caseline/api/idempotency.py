@@ -48,6 +48,8 @@ def idempotency_middleware(
             "body_sha256": hashlib.sha256((event.body or "").encode()).hexdigest(),
         }
 
+        config.register_lambda_context(app.lambda_context)
+
         @idempotent_function(data_keyword_argument="request", persistence_store=persistence(), config=config)
         def run_once(request: dict) -> dict:
             response = next_middleware(app)

@@ -1,0 +1,147 @@
+"""Every endpoint × every role. A customer reaching another customer's case sees "not found", never 403.
+
+The matrix must name every operation in the OpenAPI document: a new endpoint without a row fails here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from caseline.api.openapi import openapi_document
+
+from .conftest import Api
+
+ROLES = ["anonymous", "owner", "other_customer", "agent", "supervisor", "admin"]
+_unique = itertools.count()
+
+
+@dataclass
+class Setup:
+    api: Api
+    case_id: str
+    case_number: int
+    interaction_id: str
+    solved_case_id: str
+    entry_id: str
+
+
+def _who(api: Api, role: str):
+    w = api.world
+    return {"anonymous": None, "owner": w.alice_id, "other_customer": w.bob_id, "agent": w.agent,
+            "supervisor": w.supervisor, "admin": w.admin}[role]
+
+
+def _prepare(api: Api) -> Setup:
+    created = api.open_case(api.world.agent).json()
+    detail = api.request("GET", f"/cases/{created['id']}", api.world.agent).json()
+    solved = api.open_case(api.world.agent).json()
+    patched = api.request("PATCH", f"/cases/{solved['id']}", api.world.agent, json={"status": "solved"},
+                          headers={"If-Match": '"1"'})
+    assert patched.status_code == 200
+    timeline = api.request("GET", f"/customers/{api.world.alice_id}/timeline", api.world.agent).json()
+    return Setup(api, created["id"], created["number"], detail["interactions"][0]["id"], solved["id"],
+                 timeline["items"][0]["id"])
+
+
+def _case_body(role: str) -> dict:
+    if role in ("owner", "other_customer"):
+        return {"channel": "web", "subject": "Portal question", "text": "How do I export?"}
+    return {"channel": "email", "subject": "Question", "text": "Hi", "requester": {"email": "alice@example.com"}}
+
+
+Request = Callable[[Setup, str], tuple[str, str, dict]]
+STAFF_ONLY = {"owner": 403, "other_customer": 403, "agent": 200, "supervisor": 200, "admin": 200}
+OWNER_OR_STAFF = {"owner": 200, "other_customer": 404, "agent": 200, "supervisor": 200, "admin": 200}
+CUSTOMERS_ONLY = {"owner": 200, "other_customer": 200, "agent": 403, "supervisor": 403, "admin": 403}
+
+
+def _created(statuses: dict[str, int]) -> dict[str, int]:
+    return {role: 201 if status == 200 else status for role, status in statuses.items()}
+
+
+MATRIX: dict[tuple[str, str], tuple[Request, dict[str, int]]] = {
+    ("post", "/cases"): (lambda s, r: ("POST", "/cases", {"json": _case_body(r)}),
+                         _created({k: 200 for k in OWNER_OR_STAFF})),
+    ("get", "/cases/{case_id}"): (lambda s, r: ("GET", f"/cases/{s.case_id}", {}), OWNER_OR_STAFF),
+    ("get", "/cases/by-number/{number}"): (lambda s, r: ("GET", f"/cases/by-number/{s.case_number}", {}),
+                                           OWNER_OR_STAFF),
+    ("patch", "/cases/{case_id}"): (
+        lambda s, r: ("PATCH", f"/cases/{s.case_id}", {"json": {"priority": "high"}, "headers": {"If-Match": '"1"'}}),
+        STAFF_ONLY),
+    ("post", "/cases/{case_id}/replies"): (
+        lambda s, r: ("POST", f"/cases/{s.case_id}/replies", {"json": {"text": "Any news?"}}),
+        _created(OWNER_OR_STAFF)),
+    ("post", "/cases/{case_id}/notes"): (
+        lambda s, r: ("POST", f"/cases/{s.case_id}/notes", {"json": {"text": "checked logs"}}), _created(STAFF_ONLY)),
+    ("get", "/cases/{case_id}/interactions/{interaction_id}"): (
+        lambda s, r: ("GET", f"/cases/{s.case_id}/interactions/{s.interaction_id}", {}), OWNER_OR_STAFF),
+    ("put", "/cases/{case_id}/assignment"): (
+        lambda s, r: ("PUT", f"/cases/{s.case_id}/assignment", {"json": {"assignee_id": s.api.world.agent.id}}),
+        STAFF_ONLY),
+    ("post", "/cases/{case_id}/reopen"): (lambda s, r: ("POST", f"/cases/{s.solved_case_id}/reopen", {}),
+                                          OWNER_OR_STAFF),
+    ("get", "/cases/{case_id}/audit"): (
+        lambda s, r: ("GET", f"/cases/{s.case_id}/audit", {}), {**STAFF_ONLY, "agent": 403}),
+    ("get", "/queues/teams/{team_id}/{status}"): (
+        lambda s, r: ("GET", f"/queues/teams/{s.api.world.billing.id}/open", {}), STAFF_ONLY),
+    ("get", "/queues/agents/{agent_id}/{status}"): (lambda s, r: ("GET", "/queues/agents/me/new", {}), STAFF_ONLY),
+    ("get", "/queues/requesters/{customer_id}"): (
+        lambda s, r: ("GET", f"/queues/requesters/{s.api.world.alice_id}", {}), OWNER_OR_STAFF),
+    ("get", "/customers"): (lambda s, r: ("GET", "/customers", {}), STAFF_ONLY),
+    ("post", "/customers"): (
+        lambda s, r: ("POST", "/customers", {"json": {"name": "New", "emails": [f"new{next(_unique)}@example.com"]}}),
+        _created(STAFF_ONLY)),
+    ("get", "/customers/{customer_id}"): (lambda s, r: ("GET", f"/customers/{s.api.world.alice_id}", {}),
+                                          OWNER_OR_STAFF),
+    ("patch", "/customers/{customer_id}"): (
+        lambda s, r: ("PATCH", f"/customers/{s.api.world.alice_id}", {"json": {"name": "Alice E."}}), OWNER_OR_STAFF),
+    ("get", "/customers/{customer_id}/360"): (lambda s, r: ("GET", f"/customers/{s.api.world.alice_id}/360", {}),
+                                              STAFF_ONLY),
+    ("get", "/customers/{customer_id}/timeline"): (
+        lambda s, r: ("GET", f"/customers/{s.api.world.alice_id}/timeline", {}), STAFF_ONLY),
+    ("get", "/customers/{customer_id}/timeline/{entry_id}"): (
+        lambda s, r: ("GET", f"/customers/{s.api.world.alice_id}/timeline/{s.entry_id}", {}), STAFF_ONLY),
+    ("post", "/customers/timeline-events"): (
+        lambda s, r: ("POST", "/customers/timeline-events", {"json": {
+            "customer": {"email": "alice@example.com"}, "kind": "order", "source": "shop",
+            "occurred_at": "2026-11-01T10:00:00Z", "summary": "Order #1", "external_id": f"o-{next(_unique)}"}}),
+        _created(STAFF_ONLY)),
+    ("get", "/me"): (lambda s, r: ("GET", "/me", {}), CUSTOMERS_ONLY),
+    ("patch", "/me"): (lambda s, r: ("PATCH", "/me", {"json": {"locale": "de"}}), CUSTOMERS_ONLY),
+    ("get", "/me/cases"): (lambda s, r: ("GET", "/me/cases", {}), CUSTOMERS_ONLY),
+    ("get", "/agents"): (lambda s, r: ("GET", "/agents", {}), STAFF_ONLY),
+    ("get", "/agents/{agent_id}"): (lambda s, r: ("GET", f"/agents/{s.api.world.agent.id}", {}), STAFF_ONLY),
+    ("put", "/agents/{agent_id}/availability"): (
+        lambda s, r: ("PUT", f"/agents/{s.api.world.agent.id}/availability", {"json": {"availability": "away"}}),
+        STAFF_ONLY),
+    ("put", "/users/{user_id}/roles"): (
+        lambda s, r: ("PUT", f"/users/{s.api.world.other_agent.id}/roles", {"json": {"role": "supervisor"}}),
+        {**STAFF_ONLY, "agent": 403, "supervisor": 403}),
+    ("get", "/teams"): (lambda s, r: ("GET", "/teams", {}), STAFF_ONLY),
+    ("get", "/health"): (lambda s, r: ("GET", "/health", {}), {k: 200 for k in STAFF_ONLY}),
+}
+
+
+def test_the_matrix_covers_every_operation() -> None:
+    documented = {(method, path) for path, ops in openapi_document()["paths"].items() for method in ops}
+    assert documented == set(MATRIX)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("operation", sorted(MATRIX), ids=lambda op: f"{op[0].upper()} {op[1]}")
+def test_role_gets_the_expected_status(sqlite_api: Api, operation: tuple[str, str], role: str) -> None:
+    build, expected = MATRIX[operation]
+    setup = _prepare(sqlite_api)
+    method, path, kwargs = build(setup, role)
+    response = sqlite_api.request(method, path, _who(sqlite_api, role), **kwargs)
+    if role == "anonymous":
+        want = 200 if operation[1] == "/health" else 401
+    else:
+        want = expected[role]
+    assert response.status_code == want, f"{role} {method} {path}: {response.text}"
+    if want == 404:
+        assert "does not exist" in response.json()["detail"]  # the same words a missing thing gets

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from caseline.settings import AdapterSet, Settings
-from cdk_nag import AwsSolutionsChecks
 
+from . import nag
 from .build import LambdaBuild
 from .config import REPO_ROOT, DeploymentConfig
 from .stacks.data import DataStack
@@ -83,5 +83,5 @@ def build_app(app: cdk.App, *, build: LambdaBuild | None = None) -> dict[str, cd
         stacks[f"service-{'primary' if region == primary else 'secondary'}"] = service
 
     cdk.Tags.of(app).add("application", "caseline")
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    nag.enforce(app)
     return stacks

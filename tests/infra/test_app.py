@@ -115,7 +115,9 @@ def test_python_entry_point_synthesizes_like_make_synth(tmp_path: Path) -> None:
         [sys.executable, "infra/app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert {f"{name}.template.json" for name in EXPECTED_STACKS.values()} <= {p.name for p in tmp_path.iterdir()}
+    assert {f"{name}.template.json" for name in EXPECTED_STACKS.values()} <= {
+        p.name for p in tmp_path.iterdir()
+    }
 
 
 EXPECTED_FUNCTIONS = ("cases_api", "customers_api", "staff_api", "health", "outbox_publisher")

@@ -30,7 +30,7 @@ class RegionalApiDomain(Construct):
         *,
         config: DeploymentConfig,
         api: apigw.RestApi,
-        health_path: str,
+        health_path: str,  # as the execute-api endpoint sees it, with the stage: /live/health
     ) -> None:
         super().__init__(scope, construct_id)
         region = cdk.Stack.of(self).region
@@ -57,7 +57,7 @@ class RegionalApiDomain(Construct):
             "HealthCheck",
             type=route53.HealthCheckType.HTTPS,
             fqdn=f"{api.rest_api_id}.execute-api.{region}.{cdk.Aws.URL_SUFFIX}",
-            resource_path=f"/{api.deployment_stage.stage_name}{health_path}",
+            resource_path=health_path,
             request_interval=cdk.Duration.seconds(10),
             failure_threshold=3,
             measure_latency=True,

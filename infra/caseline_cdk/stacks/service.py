@@ -21,7 +21,7 @@ from constructs import Construct
 
 from ..build import LambdaBuild
 from ..config import DeploymentConfig
-from ..constructs.api import RestApi, RouteGroup, Throttle
+from ..constructs.api import STAGE, RestApi, RouteGroup, Throttle
 from ..constructs.api_domain import RegionalApiDomain
 from ..constructs.events import EventBackbone
 from ..constructs.firewall import ApiFirewall
@@ -147,7 +147,7 @@ class ServiceStack(cdk.Stack):
         )
         self.firewall.protect(self.api.stage.stage_arn)
         self.domain = RegionalApiDomain(
-            self, "Domain", config=config, api=self.api.api, health_path=HEALTH_PATH
+            self, "Domain", config=config, api=self.api.api, health_path=f"/{STAGE}{HEALTH_PATH}"
         )
 
         self.events = EventBackbone(

@@ -36,7 +36,7 @@ class SsoProvider:
     saml_metadata_url: str | None = None
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
-    oidc_client_secret_ssm: str | None = None
+    oidc_client_secret_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,7 @@ class StaffDirectory(Construct):
                 metadata=cognito.UserPoolIdentityProviderSamlMetadata.url(sso.saml_metadata_url),
                 attribute_mapping=email,
             )
-        elif sso.oidc_issuer and sso.oidc_client_id and sso.oidc_client_secret_ssm:
+        elif sso.oidc_issuer and sso.oidc_client_id and sso.oidc_client_secret_name:
             provider = cognito.UserPoolIdentityProviderOidc(
                 self,
                 "Oidc",
@@ -108,7 +108,8 @@ class StaffDirectory(Construct):
                 name=sso.name,
                 issuer_url=sso.oidc_issuer,
                 client_id=sso.oidc_client_id,
-                client_secret_value=cdk.SecretValue.ssm_secure(sso.oidc_client_secret_ssm),
+                # A Secrets Manager dynamic reference: resolved by CloudFormation, never in the template.
+                client_secret=cdk.SecretValue.secrets_manager(sso.oidc_client_secret_name).unsafe_unwrap(),
                 scopes=["openid", "email", "profile"],
                 attribute_mapping=email,
             )

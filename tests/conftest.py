@@ -12,8 +12,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from caseline import bootstrap
 from caseline.adapters.aws.dynamodb_table import DynamoDbTable, create_table
 from caseline.adapters.embedded.sqlite_idempotency import SqliteIdempotencyPersistence
@@ -25,6 +23,9 @@ from caseline.services.commands import CreateCustomer
 from caseline.services.context import Request
 from caseline.services.customers import create_customer
 from caseline.settings import Settings
+from moto import mock_aws
+
+from .support.dev_server import DevServer, free_port
 
 REGION = "eu-west-1"
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday morning
@@ -144,3 +145,19 @@ def world(platform: bootstrap.Platform) -> World:
 @pytest.fixture
 def sqlite_world(sqlite_platform: bootstrap.Platform) -> World:
     return make_world(sqlite_platform)
+
+
+@pytest.fixture
+def dev_server(tmp_path: Path) -> Iterator[DevServer]:
+    server = DevServer(tmp_path / "data", free_port())
+    yield server
+    if server.process is not None and server.process.poll() is None:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def running_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    server = DevServer(tmp_path_factory.mktemp("live") / "data", free_port())
+    server.start()
+    yield server
+    server.stop()

@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
-
 from caseline.bootstrap import Platform
 from caseline.domain.agents import Agent
 from caseline.domain.auth import Role
@@ -15,6 +13,7 @@ from caseline.runtime.gateway import LocalGateway
 from caseline.runtime.server import FUNCTIONS_DIR
 from caseline.runtime.tokens import LocalTokens
 from caseline.settings import Settings
+from starlette.testclient import TestClient
 
 from ..conftest import World
 
@@ -55,8 +54,8 @@ class Api:
 
 def make_gateway(platform: Platform, tmp_path: Path, **overrides) -> tuple[LocalGateway, LocalTokens]:
     tokens = LocalTokens(Settings(data_dir=tmp_path / "tokens"))
-    options = dict(functions_dir=FUNCTIONS_DIR, tokens=tokens, max_body_bytes=platform.settings.max_body_bytes,
-                   openapi=dict, swagger_html=str, metrics=dict)
+    options = {"functions_dir": FUNCTIONS_DIR, "tokens": tokens, "max_body_bytes": platform.settings.max_body_bytes,
+               "openapi": dict, "swagger_html": str, "metrics": dict}
     options.update(overrides)
     return LocalGateway(**options), tokens
 

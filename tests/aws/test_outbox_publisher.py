@@ -8,7 +8,6 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from boto3.dynamodb.types import TypeSerializer
-
 from caseline.domain.common import Channel
 from caseline.runtime.gateway import LocalLambdaContext, load_handler
 from caseline.runtime.server import FUNCTIONS_DIR

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from caseline.domain.common import Channel
 from caseline.domain.timeline import TimelineKind
 from caseline.services import cases
@@ -24,9 +23,8 @@ pytestmark = pytest.mark.aws
 
 @pytest.fixture
 def dynamo_api(aws, clock, tmp_path):
-    from starlette.testclient import TestClient
-
     from caseline import bootstrap
+    from starlette.testclient import TestClient
 
     platform = _dynamodb_platform(clock)
     bootstrap.use(platform)

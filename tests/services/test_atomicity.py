@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from caseline.domain.common import Channel
 from caseline.domain.errors import AlreadyExists
 from caseline.ports.table import Table

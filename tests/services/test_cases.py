@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
-
 from caseline.domain.case import CaseStatus, Priority
 from caseline.domain.common import Channel
-from caseline.domain.errors import Forbidden, InvalidTransition, NotFound, PreconditionRequired, RuleViolation
-from caseline.domain.errors import VersionConflict
+from caseline.domain.errors import (
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    PreconditionRequired,
+    RuleViolation,
+    VersionConflict,
+)
 from caseline.domain.interaction import Direction, Visibility
 from caseline.services import cases
 from caseline.services.commands import AddNote, AddReply, AssignCase, CustomerRef, OpenCase, UpdateCase

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from caseline import cli
 from caseline.adapters.embedded.outbox_dispatcher import CHECKPOINT, OutboxDispatcher
 from caseline.consumers import Consumer

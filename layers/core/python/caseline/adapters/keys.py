@@ -1,25 +1,6 @@
 """Key builders for the single table. The only module that writes key strings.
 
-Layout (every access pattern is listed in docs/data-model.md):
-
-| item              | pk                      | sk                 | gsi1 (pk / sk)                | gsi2 (pk / sk)              | gsi3 (pk / sk)        |
-|-------------------|-------------------------|--------------------|-------------------------------|-----------------------------|-----------------------|
-| case              | CASE#<id>               | CASE               | TEAMQ#<team>#<status> / queue | AGENTQ#<agent>#<status> / queue | REQ#<customer> / queue |
-| interaction       | CASE#<case>             | M#<id>             |                               |                             |                       |
-| case number       | CASENO#<n>              | CASENO             |                               |                             |                       |
-| customer profile  | CUST#<id>               | S#PROFILE          | CUSTOMERS / <name>#<id>       |                             |                       |
-| customer counters | CUST#<id>               | S#COUNTS           |                               |                             |                       |
-| open case ref     | CUST#<id>               | R#<case>           |                               |                             |                       |
-| timeline entry    | CUST#<id>               | E#<entry>          | TLK#<customer>#<kind> / <entry> | TLC#<customer>#<channel> / <entry> |             |
-| identity claim    | IDENT#<kind>#<value>    | IDENT              |                               |                             |                       |
-| external dedup    | EXT#<source>#<ext id>   | EXT                |                               |                             |                       |
-| agent / team      | AGENT#<id> / TEAM#<id>  | S#PROFILE          | AGENTS / <name>#<id>, TEAMS / ... |                         |                       |
-| audit record      | AUDIT#<type>#<id>       | R#<seq:010d>       |                               |                             |                       |
-| audit head        | AUDIT#<type>#<id>       | HEAD               |                               |                             |                       |
-| outbox event      | OUTBOX#<event id>       | EVENT              |                               |                             |                       |
-| counter           | COUNTER#<name>          | COUNTER            |                               |                             |                       |
-| consumer marker   | DONE#<consumer>#<event> | DONE               |                               |                             |                       |
-| dead letter       | DLQ#<consumer>          | <event id>         | DLQ / <event id>              |                             |                       |
+The item layout and every access pattern are tabled in docs/data-model.md.
 
 The customer partition is ordered so that one descending Query returns, in this order: the profile
 (S#PROFILE), the counters (S#COUNTS), the open-case refs (R#...), then the timeline newest first (E#...).

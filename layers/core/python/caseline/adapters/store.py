@@ -122,6 +122,7 @@ class UnitOfWork:
     ops: list[WriteOp] = field(default_factory=list)
     on_conflict: dict[int, Callable[[], DomainError]] = field(default_factory=dict)
     counters: dict[str, dict[str, int]] = field(default_factory=dict)
+    audit_heads: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def _add(self, op: WriteOp, error: Callable[[], DomainError] | None = None) -> None:
         if error is not None:
@@ -231,13 +232,29 @@ class UnitOfWork:
 
     # audit and events
     def append_audit(self, record: AuditRecord, error: Callable[[], DomainError]) -> None:
-        head_key = keys.audit_head(record.target_type, record.target_id)
-        previous_seq = record.seq - 1
-        condition = Condition.absent() if previous_seq == 0 else Condition.attribute_is(seq=previous_seq)
+        """Add a record and move its chain's head. A second record for the same target in this unit
+        moves the same head op forward, keeping the condition on the head as it was before the unit."""
+        target = (record.target_type, record.target_id)
+        head_key = keys.audit_head(*target)
         head = {**head_key, "entity": "audit_head", "seq": record.seq, "hash": record.hash}
-        self._add(Put(head, condition), error)
+        if target in self.audit_heads:
+            index = self.audit_heads[target]
+            self.ops[index] = Put(head, self.ops[index].condition)
+        else:
+            previous_seq = record.seq - 1
+            condition = Condition.absent() if previous_seq == 0 else Condition.attribute_is(seq=previous_seq)
+            self.audit_heads[target] = len(self.ops)
+            self._add(Put(head, condition), error)
         rec_key = keys.audit_record(record.target_type, record.target_id, record.seq)
         self._add(Put(_item(rec_key, "audit", record), Condition.absent()))
+
+    def pending_audit_head(self, target_type: str, target_id: str) -> tuple[int, str] | None:
+        """The head this unit has already moved the chain to, if it has."""
+        index = self.audit_heads.get((target_type, target_id))
+        if index is None:
+            return None
+        item = self.ops[index].item
+        return int(item["seq"]), item["hash"]
 
     def publish(self, event: EventEnvelope) -> None:
         ttl = _epoch(event.time) + self.store.outbox_ttl_seconds

@@ -48,6 +48,9 @@ def openapi_document() -> dict[str, Any]:
             if function is not None and not function.public:
                 operation["security"] = [{"bearer": []}]
                 answers.setdefault("401", unauthorized)
+            if any(operation is operations.get(m) for m in ("post", "put", "patch")):
+                for status in (413, 415):
+                    answers.setdefault(str(status), _schema_refs(problem_responses(status)[status]))
             if operation is operations.get("post"):
                 operation["parameters"] = [*operation.get("parameters", []), _IDEMPOTENCY_HEADER]
                 answers.setdefault("409", _schema_refs(problem_responses(409)[409]))

@@ -44,6 +44,7 @@ def problem_responses(*statuses: int) -> dict[int, Any]:
         409: "Conflicts with the current state",
         412: "If-Match does not match the current version; nothing was changed",
         413: "Body larger than the limit",
+        415: "The body is not JSON",
         422: "Invalid fields; `errors` names each one",
         428: "This update needs If-Match",
     }

@@ -24,7 +24,8 @@ EVENT_TYPES: dict[str, type[EventData]] = {}
 
 
 class EventData(BaseModel):
-    """Payload of one event type. Subclasses declare their aggregate: `class CaseOpened(EventData, aggregate="case")`."""
+    """Payload of one event type. Subclasses name their aggregate:
+    `class CaseOpened(EventData, aggregate="case")`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -228,7 +228,14 @@ class LocalGateway:
             routes.append(Mount("/assets", StaticFiles(directory=self.spa_dir / "assets")))
         routes.append(Route("/", self.home))
         routes.append(Route("/{rest:path}", self.fallback, methods=methods))
-        return Starlette(routes=routes)
+        # Starlette's path patterns do not match every character (a decoded newline, say); whatever they
+        # miss still gets API Gateway's treatment instead of a bare text 404.
+        return Starlette(routes=routes, exception_handlers={404: self._unrouted})
+
+    async def _unrouted(self, request: Request, exc: Exception) -> Response:
+        if function_for_path(request.url.path) is not None:
+            return await self.api(request)
+        return await self.fallback(request)
 
     async def fallback(self, request: Request) -> Response:
         if request.method == "GET" and self.spa_dir is not None and "text/html" in request.headers.get("accept", ""):

@@ -6,6 +6,7 @@ a SQLite file under the data directory (seeded with demo data on first start).
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -111,8 +112,13 @@ def serve(settings: Settings, *, host: str, port: int, seed: bool = True) -> Non
     _print_banner(local, host, port, logins)
     config = uvicorn.Config(local.gateway.app(), host=host, port=port, log_level="warning",
                             access_log=False, lifespan="off")
+    # uvicorn finishes open requests on Ctrl-C / SIGTERM, then re-raises the signal it caught through the
+    # handler that was there before; make SIGTERM end as quietly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        uvicorn.Server(config).run()  # returns on Ctrl-C / SIGTERM after finishing open requests
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        pass
     finally:
         local.stop()
         print("Caseline stopped.")
@@ -130,6 +136,10 @@ def dev_logins(platform: bootstrap.Platform, *, customers: int = 3) -> list[DevL
         if customers == 0:
             break
     return logins
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _seed(local: LocalPlatform) -> list[DevLogin]:

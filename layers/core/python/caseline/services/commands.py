@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..domain.case import CaseStatus, Priority
 from ..domain.common import Channel, CustomFieldValue, Money, Timestamp, TimeZone
@@ -84,6 +85,11 @@ class UpdateCase(Command):
     custom_fields: dict[str, CustomFieldValue] | None = Field(default=None, max_length=100)
 
 
+# Timeline ids are time-ordered ULIDs, which start at the Unix epoch; nothing we record is older.
+EARLIEST_EVENT = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
 class RecordTimelineEvent(Command):
     customer: CustomerRef
     kind: TimelineKind
@@ -93,6 +99,13 @@ class RecordTimelineEvent(Command):
     summary: str = Field(min_length=1, max_length=500)
     channel: Channel | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_prehistoric(cls, value: datetime) -> datetime:
+        if value < EARLIEST_EVENT:
+            raise ValueError(f"events before {EARLIEST_EVENT.date()} are not accepted")
+        return value
 
 
 class CreateCustomer(Command):

@@ -78,7 +78,13 @@ class Change:
         *,
         new_target: bool = False,
     ) -> None:
-        seq, head = (0, "") if new_target else self.deps.store.audit_head(target_type, target_id)
+        pending = self.uow.pending_audit_head(target_type, target_id)
+        if pending is not None:
+            seq, head = pending
+        elif new_target:
+            seq, head = 0, ""
+        else:
+            seq, head = self.deps.store.audit_head(target_type, target_id)
         record = AuditRecord(
             id=self.new_id(self.now),
             seq=seq + 1,

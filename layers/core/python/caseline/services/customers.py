@@ -13,7 +13,14 @@ from ..domain.errors import AlreadyExists, Forbidden, NotFound, RuleViolation, V
 from ..domain.events import CustomerCreated, CustomerUpdated, TimelineEntryRecorded
 from ..domain.timeline import EXTERNAL_KINDS, TimelineEntry, TimelineKind
 from .authz import check_customer_access, require_staff
-from .commands import CUSTOMER_EDITABLE, CreateCustomer, CustomerRef, RecordTimelineEvent, UpdateCustomer
+from .commands import (
+    CUSTOMER_EDITABLE,
+    FUTURE_TOLERANCE,
+    CreateCustomer,
+    CustomerRef,
+    RecordTimelineEvent,
+    UpdateCustomer,
+)
 from .context import Change, Deps, Request, retrying
 
 MAX_PAYLOAD_BYTES = 32_768
@@ -187,6 +194,8 @@ def record_external_event(deps: Deps, request: Request, command: RecordTimelineE
     if command.kind not in EXTERNAL_KINDS:
         allowed = ", ".join(sorted(k.value for k in EXTERNAL_KINDS))
         raise RuleViolation(f"other systems may record these kinds only: {allowed}", field="kind")
+    if command.occurred_at > deps.clock.now() + FUTURE_TOLERANCE:
+        raise RuleViolation("occurred_at is in the future", field="occurred_at")
     if len(json.dumps(command.payload, default=str)) > MAX_PAYLOAD_BYTES:
         raise RuleViolation(f"payload is larger than {MAX_PAYLOAD_BYTES} bytes", field="payload")
 

@@ -18,7 +18,7 @@ from ...services.commands import AddNote, AddReply, AssignCase, OpenCase, Update
 from ..context import current_request
 from ..http import Cursor, IfMatch, Limit, created, expected_version, with_etag
 from ..models import AuditPage, CaseDetail, CasePage
-from ..problems import problem_responses, responses
+from ..problems import responses
 
 router = APIGatewayRouter()
 TAGS = ["Cases"]

@@ -20,7 +20,7 @@ from ...services.commands import CreateCustomer, RecordTimelineEvent, UpdateCust
 from ..context import current_request
 from ..http import Cursor, IfMatch, Limit, created, expected_version, with_etag
 from ..models import CasePage, Customer360, CustomerPage, OpenCaseSummary, TimelineEventRecorded, TimelinePage
-from ..problems import problem_responses, responses
+from ..problems import responses
 
 router = APIGatewayRouter()
 TAGS = ["Customers"]
@@ -100,7 +100,7 @@ def timeline_entry(customer_id: CustomerIdParam,
 
 @router.post("/customers/timeline-events", tags=TAGS, status_code=201,
              summary="Record an order, payment, crash report, CRM change or portal visit",
-             responses={**responses(TimelineEventRecorded, *COMMON, 413, 422, status=201, headers=("Location",)),
+             responses={**responses(TimelineEventRecorded, *COMMON, 422, status=201, headers=("Location",)),
                         200: {"description": "Already recorded (same source and external_id)",
                               "content": {"application/json": {"model": TimelineEventRecorded}}}})
 def record_timeline_event(command: RecordTimelineEvent) -> Response[TimelineEventRecorded]:

@@ -15,7 +15,7 @@ from ...services.commands import ChangeRole, SetAvailability
 from ..context import current_request
 from ..http import Cursor, Limit
 from ..models import AgentPage, TeamPage
-from ..problems import problem_responses, responses
+from ..problems import responses
 
 router = APIGatewayRouter()
 TAGS = ["Staff"]

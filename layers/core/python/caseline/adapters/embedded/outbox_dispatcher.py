@@ -19,11 +19,11 @@ from pathlib import Path
 
 from aws_lambda_powertools import Logger
 
-from ..store import DeadLetter
 from ...consumers import Consumer
 from ...domain.events import EventEnvelope
 from ...services.context import Deps
 from ...services.publishing import NotAnOutboxItem, envelope_from_item
+from ..store import DeadLetter
 from .sqlite_table import SqliteTable
 
 logger = Logger(service="outbox-dispatcher")
@@ -104,7 +104,7 @@ class OutboxDispatcher:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 consumer.handle(self.deps, event)
-            except Exception as exc:  # noqa: BLE001 - a consumer's failure must not stop the others
+            except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 logger.warning("consumer failed", consumer=consumer.name, event_id=event.id, attempt=attempt,
                                error=error)
@@ -157,7 +157,7 @@ class OutboxDispatcher:
             while not self._stop.is_set():
                 try:
                     self.drain()
-                except Exception:  # noqa: BLE001 - keep dispatching; the error is logged with its stack
+                except Exception:
                     logger.exception("dispatcher pass failed")
                 self._wake.wait(interval)
                 self._wake.clear()

@@ -9,10 +9,24 @@ Semantics both adapters guarantee, proved by `tests/contract/test_table_contract
   lazily, so the AWS adapter also filters them out).
 - `query` pages in key order; `limit` counts items examined before `filter_equals` is applied, as
   DynamoDB's Limit does; `last_key` resumes after the last examined item.
+- An expired item that is still stored counts as examined, exactly like an item `filter_equals` drops:
+  it uses up `limit` and is left out of the page. So a page may hold fewer items than `limit` (even none)
+  while `last_key` says more may follow. `last_key` None means the query is exhausted; DynamoDB may
+  also return a `last_key` when Limit is reached exactly, so the last page of a walk may be empty.
+- Conditions, `increment` and `scan` see every stored item, expired or not, as DynamoDB does until its
+  TTL sweep (or the embedded adapter's `purge_expired`) removes it.
+- Values compare with their type: `True` is not `1`. `attribute_is(x=None)` and a `filter_equals` on
+  None hold when `x` is missing or null.
 - `transact` applies all operations or none. A failed condition raises `TransactionCancelled` naming the
-  operation(s) whose condition failed, and nothing is written.
+  operation(s) whose condition failed, and nothing is written. More than MAX_TRANSACTION_ITEMS operations,
+  or two on one key, raise ValueError (DynamoDB rejects both).
+- `Increment` sets each of its `defaults` the item lacks (DynamoDB's `if_not_exists`), so a new item gets
+  all of them; a delta starts from its attribute's default, or 0.
 - `increment` is atomic and returns the new value.
 - `scan` exists for offline maintenance (audit verification, exports); request paths never call it.
+- Both adapters refuse what DynamoDB refuses, with the same ValueError/TypeError
+  (`caseline.adapters.table_rules`): keys and index keys are non-empty strings, `expires_at` is an int,
+  values are str/int/bool/None, an item is under 400 KB.
 """
 
 from __future__ import annotations
@@ -103,7 +117,12 @@ class Condition:
             return False
         if self.exists is False and item is not None:
             return False
-        return all(item is not None and item.get(name) == value for name, value in self.equals)
+        return all(item is not None and _same_value(item.get(name), value) for name, value in self.equals)
+
+
+def _same_value(stored: Any, expected: Any) -> bool:
+    """Equality as DynamoDB sees it: BOOL and N are different types, so True does not equal 1."""
+    return isinstance(stored, bool) == isinstance(expected, bool) and stored == expected
 
 
 @dataclass(frozen=True)

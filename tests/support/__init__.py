@@ -1,0 +1,1 @@
+"""Helpers shared by test suites (no fixtures here: each suite's conftest wires what it needs)."""

@@ -45,12 +45,8 @@ def build_app(app: cdk.App, *, build: LambdaBuild | None = None) -> dict[str, cd
     build = build or LambdaBuild()
     primary, secondary = config.regions
 
-    data_secondary = DataStack(
-        app, f"Caseline-Data-{secondary}", config=config, settings=settings, region=secondary
-    )
-    data_primary = DataStack(
-        app, f"Caseline-Data-{primary}", config=config, settings=settings, region=primary
-    )
+    data_secondary = DataStack(app, f"Caseline-Data-{secondary}", config=config, settings=settings, region=secondary)
+    data_primary = DataStack(app, f"Caseline-Data-{primary}", config=config, settings=settings, region=primary)
     # The replica and the attachment replication use the secondary region's key and bucket.
     data_primary.add_stack_dependency(data_secondary, "replicas are encrypted with the secondary data key")
 

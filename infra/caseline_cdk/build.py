@@ -52,9 +52,7 @@ class LambdaBuild:
     @property
     def cache(self) -> Path:
         configured = os.environ.get("CASELINE_LAMBDA_BUILD_CACHE")
-        return self.cache_dir or (
-            Path(configured) if configured else self.repo_root / ".cache" / "lambda-build"
-        )
+        return self.cache_dir or (Path(configured) if configured else self.repo_root / ".cache" / "lambda-build")
 
     def layer_requirements(self) -> list[str]:
         """The pinned runtime dependencies our layer has to carry."""

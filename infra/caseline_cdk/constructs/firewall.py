@@ -74,12 +74,8 @@ class ApiFirewall(Construct):
                 statement=wafv2.CfnWebACL.StatementProperty(
                     regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
                         regex_string=decimal_greater_than(max_body_bytes),
-                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
-                            single_header={"Name": "content-length"}
-                        ),
-                        text_transformations=[
-                            wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
-                        ],
+                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(single_header={"Name": "content-length"}),
+                        text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
                     )
                 ),
                 visibility_config=_visibility("max-body-size"),
@@ -96,9 +92,7 @@ class ApiFirewall(Construct):
         )
 
     def protect(self, resource_arn: str) -> None:
-        wafv2.CfnWebACLAssociation(
-            self, "Association", resource_arn=resource_arn, web_acl_arn=self.web_acl.attr_arn
-        )
+        wafv2.CfnWebACLAssociation(self, "Association", resource_arn=resource_arn, web_acl_arn=self.web_acl.attr_arn)
 
     @staticmethod
     def _managed(priority: int, group: str) -> wafv2.CfnWebACL.RuleProperty:

@@ -68,9 +68,7 @@ class AlarmTopic(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
             )
         )
-        self.topic = sns.Topic(
-            self, "Topic", display_name="Caseline alarms", master_key=key, enforce_ssl=True
-        )
+        self.topic = sns.Topic(self, "Topic", display_name="Caseline alarms", master_key=key, enforce_ssl=True)
         if email:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
         self.action = cw_actions.SnsAction(self.topic)
@@ -93,9 +91,7 @@ class Monitoring(Construct):
         super().__init__(scope, construct_id)
         self.alarms = AlarmTopic(self, "Alarms", email=alarm_email)
         self.ops = cw.Dashboard(self, "Ops", dashboard_name=f"caseline-ops-{cdk.Stack.of(self).region}")
-        self.support = cw.Dashboard(
-            self, "Support", dashboard_name=f"caseline-support-{cdk.Stack.of(self).region}"
-        )
+        self.support = cw.Dashboard(self, "Support", dashboard_name=f"caseline-support-{cdk.Stack.of(self).region}")
         self._api(api)
         self._functions(functions, stream_consumer)
         self._table(table, replica_region)
@@ -127,9 +123,7 @@ class Monitoring(Construct):
         self.alarm("Api5xx", server, threshold=5, description="API returned 5xx responses")
         self.alarm("ApiLatencyP99", latency, threshold=3000, description="API p99 latency above 3 s")
 
-    def _functions(
-        self, functions: Sequence[CaselineFunction], stream_consumer: CaselineFunction | None
-    ) -> None:
+    def _functions(self, functions: Sequence[CaselineFunction], stream_consumer: CaselineFunction | None) -> None:
         errors, throttles, durations = [], [], []
         for made in functions:
             name = made.spec.name
@@ -173,9 +167,7 @@ class Monitoring(Construct):
             dynamo("ReadThrottleEvents", "Sum", "read throttles"),
             dynamo("WriteThrottleEvents", "Sum", "write throttles"),
         ]
-        latency = [
-            dynamo("SuccessfulRequestLatency", "p99", f"{op} p99", Operation=op) for op in _TABLE_OPERATIONS
-        ]
+        latency = [dynamo("SuccessfulRequestLatency", "p99", f"{op} p99", Operation=op) for op in _TABLE_OPERATIONS]
         widgets: list[cw.IWidget] = [
             cw.GraphWidget(title="DynamoDB throttles", left=throttles, width=8),
             cw.GraphWidget(title="DynamoDB p99 latency (ms)", left=latency, width=8),
@@ -183,24 +175,25 @@ class Monitoring(Construct):
         for index, metric in enumerate(throttles):
             self.alarm(f"TableThrottles{index}", metric, threshold=1, description=f"DynamoDB {metric.label}")
         if replica_region:
-            lag = dynamo(
-                "ReplicationLatency", "Maximum", "replication lag (ms)", ReceivingRegion=replica_region
-            )
+            lag = dynamo("ReplicationLatency", "Maximum", "replication lag (ms)", ReceivingRegion=replica_region)
             widgets.append(cw.GraphWidget(title=f"Replication lag to {replica_region}", left=[lag], width=8))
             self.alarm("ReplicationLag", lag, threshold=60_000, description="Global table lag above 1 min")
         self.ops.add_widgets(*widgets)
 
     def _dead_letters(self, queues: Sequence[DeadLetterQueue]) -> None:
-        depths = []
-        for dlq in queues:
-            depth = dlq.queue.metric_approximate_number_of_messages_visible(
-                period=_FIVE_MINUTES, statistic="Maximum", label=dlq.name
+        self.ops.add_widgets(
+            cw.GraphWidget(
+                title="Dead-letter queue depth", left=[self.add_dead_letter_queue(q) for q in queues], width=12
             )
-            depths.append(depth)
-            self.alarm(
-                f"{_pascal(dlq.name)}DeadLetters", depth, threshold=1, description=f"{dlq.name}: dead letters"
-            )
-        self.ops.add_widgets(cw.GraphWidget(title="Dead-letter queue depth", left=depths, width=12))
+        )
+
+    def add_dead_letter_queue(self, dlq: DeadLetterQueue) -> cw.IMetric:
+        """Alarm on a dead-letter queue's depth; for consumers added after the dashboards were built."""
+        depth = dlq.queue.metric_approximate_number_of_messages_visible(
+            period=_FIVE_MINUTES, statistic="Maximum", label=dlq.name
+        )
+        self.alarm(f"{_pascal(dlq.name)}DeadLetters", depth, threshold=1, description=f"{dlq.name}: dead letters")
+        return depth
 
     def _support(self) -> None:
         metrics = {name: support_metric(name, stat, label) for name, stat, label in SUPPORT_METRICS}
@@ -219,9 +212,7 @@ class Monitoring(Construct):
         """The hook for the SLA and GDPR workflows: a failure widget and an alarm per state machine."""
         failed = machine.metric_failed(period=_FIVE_MINUTES, statistic="Sum", label=f"{name} failed")
         timed_out = machine.metric_timed_out(period=_FIVE_MINUTES, statistic="Sum", label=f"{name} timed out")
-        self.ops.add_widgets(
-            cw.GraphWidget(title=f"State machine {name}: failures", left=[failed, timed_out])
-        )
+        self.ops.add_widgets(cw.GraphWidget(title=f"State machine {name}: failures", left=[failed, timed_out]))
         self.alarm(f"{_pascal(name)}Failed", failed, threshold=1, description=f"{name} executions failed")
 
 

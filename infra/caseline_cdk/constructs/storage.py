@@ -80,9 +80,7 @@ class CaseTable(Construct):
             deletion_protection=True,
             encryption=dynamodb.TableEncryptionV2.customer_managed_key(
                 key,
-                replica_key_arns={
-                    config.secondary_region: config.data_key_alias_arn(config.secondary_region)
-                },
+                replica_key_arns={config.secondary_region: config.data_key_alias_arn(config.secondary_region)},
             ),
             replicas=[dynamodb.ReplicaTableProps(region=config.secondary_region)],
             removal_policy=cdk.RemovalPolicy.RETAIN,
@@ -261,9 +259,7 @@ class ReplicationRole(Construct):
             description=f"S3 replication {source_bucket} -> {destination_bucket}",
         )
         statements = [
-            iam.PolicyStatement(
-                actions=["s3:GetReplicationConfiguration", "s3:ListBucket"], resources=[source_arn]
-            ),
+            iam.PolicyStatement(actions=["s3:GetReplicationConfiguration", "s3:ListBucket"], resources=[source_arn]),
             iam.PolicyStatement(
                 actions=[
                     "s3:GetObjectVersionForReplication",
@@ -288,9 +284,7 @@ class ReplicationRole(Construct):
                 iam.PolicyStatement(
                     actions=["kms:Decrypt"],
                     resources=[source_key.key_arn],
-                    conditions={
-                        "StringEquals": {"kms:ViaService": f"s3.{config.primary_region}.amazonaws.com"}
-                    },
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{config.primary_region}.amazonaws.com"}},
                 )
             )
             replica_keys = f"arn:aws:kms:{secondary}:{config.account}:key/*"
@@ -334,14 +328,10 @@ def grant_table_data(
     actions: tuple[str, ...] = TABLE_READ_WRITE,
     indexes: tuple[str, ...] = (),
 ) -> None:
-    grantee.grant_principal.add_to_principal_policy(
-        iam.PolicyStatement(actions=list(actions), resources=[table_arn])
-    )
+    grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=[table_arn]))
     if indexes:
         grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:Query"], resources=[f"{table_arn}/index/{name}" for name in indexes]
-            )
+            iam.PolicyStatement(actions=["dynamodb:Query"], resources=[f"{table_arn}/index/{name}" for name in indexes])
         )
     grantee.grant_principal.add_to_principal_policy(
         iam.PolicyStatement(

@@ -107,18 +107,12 @@ class SpaSite(Construct):
                 source_bucket=config.web_bucket_name(site, primary),
                 destination_bucket=config.web_bucket_name(site, secondary),
             ).role,
-            replication_rules=[
-                s3.ReplicationRule(destination=replica, priority=0, delete_marker_replication=True)
-            ],
+            replication_rules=[s3.ReplicationRule(destination=replica, priority=0, delete_marker_replication=True)],
         )
         oac = cloudfront.S3OriginAccessControl(self, "OriginAccess", signing=cloudfront.Signing.SIGV4_ALWAYS)
         origin = origins.OriginGroup(
-            primary_origin=origins.S3BucketOrigin.with_origin_access_control(
-                self.bucket, origin_access_control=oac
-            ),
-            fallback_origin=origins.S3BucketOrigin.with_origin_access_control(
-                replica, origin_access_control=oac
-            ),
+            primary_origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket, origin_access_control=oac),
+            fallback_origin=origins.S3BucketOrigin.with_origin_access_control(replica, origin_access_control=oac),
             fallback_status_codes=[500, 502, 503, 504],
         )
         headers = cloudfront.ResponseHeadersPolicy(
@@ -148,9 +142,7 @@ class SpaSite(Construct):
                     preload=True,
                     override=True,
                 ),
-                xss_protection=cloudfront.ResponseHeadersXSSProtection(
-                    protection=True, mode_block=True, override=True
-                ),
+                xss_protection=cloudfront.ResponseHeadersXSSProtection(protection=True, mode_block=True, override=True),
             ),
         )
         spa_fallback = [

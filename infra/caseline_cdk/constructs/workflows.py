@@ -70,7 +70,5 @@ class AslStateMachine(Construct):
             definition_substitutions=dict(substitutions),
             state_machine_type=state_machine_type,
             tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
-            ),
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )

@@ -27,9 +27,7 @@ class EdgeOriginStack(cdk.Stack):
         )
         access_logs = AccessLogsBucket(self, "AccessLogs").bucket
         self.origins = {
-            site: SiteFailoverOrigin(
-                self, f"{site.title()}Origin", config=config, site=site, access_logs=access_logs
-            )
+            site: SiteFailoverOrigin(self, f"{site.title()}Origin", config=config, site=site, access_logs=access_logs)
             for site in SITES
         }
 

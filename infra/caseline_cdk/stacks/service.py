@@ -63,9 +63,7 @@ class ServiceStack(cdk.Stack):
         primary = config.is_primary(region)
         table = self._table(settings, data, primary_data, primary)
         stream_arn = (
-            primary_data.table.table_stream_arn
-            if primary and primary_data.table
-            else self._replica_stream(table)
+            primary_data.table.table_stream_arn if primary and primary_data.table else self._replica_stream(table)
         )
 
         self.functions = FunctionFactory(self, "Functions", config=config, settings=settings, build=build)
@@ -122,9 +120,7 @@ class ServiceStack(cdk.Stack):
             stage_throttle=Throttle(rate_per_second=500, burst=1000),
         )
         self.api.add_routes(RouteGroup(cases, ("/cases", "/cases/{proxy+}", "/queues/{proxy+}")))
-        self.api.add_routes(
-            RouteGroup(customers, ("/customers", "/customers/{proxy+}", "/me", "/me/{proxy+}"))
-        )
+        self.api.add_routes(RouteGroup(customers, ("/customers", "/customers/{proxy+}", "/me", "/me/{proxy+}")))
         self.api.add_routes(
             RouteGroup(
                 staff,
@@ -158,9 +154,7 @@ class ServiceStack(cdk.Stack):
             archive_days=config.event_archive_days,
             log_retention_days=config.log_retention_days,
         )
-        self.events.add_outbox_publisher(
-            publisher, stream_arn=stream_arn, enabled=region == config.active_region
-        )
+        self.events.add_outbox_publisher(publisher, stream_arn=stream_arn, enabled=region == config.active_region)
 
         self.monitoring = Monitoring(
             self,
@@ -177,9 +171,7 @@ class ServiceStack(cdk.Stack):
         cdk.CfnOutput(self, "ApiUrl", value=self.api.api.url)
         cdk.CfnOutput(self, "HealthCheckId", value=self.domain.health_check.health_check_id)
 
-    def _table(
-        self, settings: Settings, data: DataStack, primary_data: DataStack, primary: bool
-    ) -> dynamodb.ITableV2:
+    def _table(self, settings: Settings, data: DataStack, primary_data: DataStack, primary: bool) -> dynamodb.ITableV2:
         """The table as this region sees it: the global table itself, or its local replica."""
         if primary and primary_data.table is not None:
             return primary_data.table

@@ -1,0 +1,138 @@
+"""Figures for the deployment: synth time, resources per stack, the largest Lambda package, and each
+handler's cold-start import time.
+
+    .venv/bin/python bench/infra_figures.py [--runs 3]
+
+Synth runs `infra/app.py` exactly as `make synth` does (a fresh process, so jsii start-up is included).
+Import times come from `python -X importtime -c "import handler"` in each `functions/<name>/`, with the
+core layer's package on the path and a Lambda-like environment; the best of several runs is reported,
+since the first one also pays for compiling bytecode. A handler that does not exist yet is reported as
+missing, and one that fails to import is reported with its error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTIONS = ("cases_api", "customers_api", "staff_api", "health", "outbox_publisher")
+GOAL_MS = 300
+LAMBDA_ENV = {
+    "AWS_REGION": "eu-west-1",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_LAMBDA_FUNCTION_NAME": "bench",
+    "CASELINE_ADAPTERS": "aws",
+    "CASELINE_TABLE_NAME": "caseline",
+    "CASELINE_IDEMPOTENCY_TABLE_NAME": "caseline-idempotency",
+    "CASELINE_EVENT_BUS_NAME": "caseline",
+    "POWERTOOLS_METRICS_NAMESPACE": "Caseline",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+
+def synth(outdir: Path) -> float:
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "infra/app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"synth failed:\n{result.stderr[-3000:]}")
+    return elapsed
+
+
+def resources_per_stack(outdir: Path) -> dict[str, int]:
+    counts = {}
+    for template in sorted(outdir.glob("*.template.json")):
+        counts[template.name.removesuffix(".template.json")] = len(json.loads(template.read_text())["Resources"])
+    return counts
+
+
+def lambda_packages(outdir: Path) -> list[tuple[str, int, int]]:
+    """(asset, unzipped bytes, zipped bytes) of every directory asset CDK zips (Lambda code and layers)."""
+    names: dict[str, str] = {}
+    for manifest in outdir.glob("*.assets.json"):
+        for asset in json.loads(manifest.read_text()).get("files", {}).values():
+            if asset["source"].get("packaging") == "zip":
+                names.setdefault(asset["source"]["path"], asset.get("displayName", asset["source"]["path"]))
+    packages = []
+    for asset, display in names.items():
+        path = outdir / asset
+        if not path.is_dir():
+            continue
+        files = [p for p in path.rglob("*") if p.is_file()]
+        raw = sum(p.stat().st_size for p in files)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in files:
+                archive.write(file, file.relative_to(path))
+        packages.append((display, raw, buffer.tell()))
+    return sorted(packages, key=lambda p: p[2], reverse=True)
+
+
+def import_time_ms(name: str, runs: int) -> str:
+    directory = ROOT / "functions" / name
+    if not (directory / "handler.py").is_file():
+        return "missing"
+    env = {
+        **os.environ,
+        **LAMBDA_ENV,
+        "POWERTOOLS_SERVICE_NAME": name,
+        "PYTHONPATH": str(ROOT / "layers" / "core" / "python"),
+    }
+    best = None
+    for _ in range(runs):
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import handler"],
+            cwd=directory,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            return "import failed: " + result.stderr.strip().splitlines()[-1]
+        for line in result.stderr.splitlines():
+            parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
+            if len(parts) == 3 and parts[2] == "handler":
+                micros = int(parts[1])
+                best = micros if best is None else min(best, micros)
+    if best is None:
+        return "no importtime line for handler"
+    verdict = "ok" if best / 1000 < GOAL_MS else f"over the {GOAL_MS} ms goal"
+    return f"{best / 1000:.0f} ms ({verdict})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="import-time runs per handler (best is kept)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        outdir = Path(tmp)
+        seconds = synth(outdir)
+        print(f"synth (python infra/app.py, both regions, cdk-nag included): {seconds:.1f} s")
+        counts = resources_per_stack(outdir)
+        print(f"resources per stack (total {sum(counts.values())}):")
+        for stack, count in counts.items():
+            print(f"  {stack:40} {count:4}")
+        packages = lambda_packages(outdir)
+        print("Lambda packages (largest first):")
+        for what, raw, zipped in packages:
+            print(f"  {what:58} {raw / 2**20:6.2f} MiB unzipped {zipped / 2**20:6.2f} MiB zipped")
+    print(f"cold-start import time per handler (python -X importtime, best of {args.runs}):")
+    for name in FUNCTIONS:
+        print(f"  {name:18} {import_time_ms(name, args.runs)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -15,6 +15,7 @@ Demo customers get addresses under reserved example domains (RFC 2606), so nothi
 
 from __future__ import annotations
 
+import base64
 import random
 import time
 import unicodedata
@@ -53,6 +54,7 @@ CUSTOMERS = 56
 CASES = 220
 SEED_MARKER = "demo_seed"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD)
 
 
 # --- ids and results ------------------------------------------------------------------------------------
@@ -66,11 +68,9 @@ class SeededIds:
     def new(self, at: datetime | None = None) -> str:
         when = at or self._clock.now()
         value = (int(when.timestamp() * 1000) << 80) | self._rng.getrandbits(80)
-        chars = []
-        for _ in range(26):
-            chars.append(_CROCKFORD[value & 31])
-            value >>= 5
-        return "".join(reversed(chars))
+        # 130 bits of base32 are the 128-bit value after two zero bits: shift into 17 bytes, encode, re-letter.
+        encoded = base64.b32encode((value << 6).to_bytes(17, "big"))[:26]
+        return encoded.decode().translate(_TO_CROCKFORD)
 
 
 @dataclass(frozen=True)

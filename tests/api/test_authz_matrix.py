@@ -52,6 +52,25 @@ def _case_body(role: str) -> dict:
     return {"channel": "email", "subject": "Question", "text": "Hi", "requester": {"email": "alice@example.com"}}
 
 
+def _saved_view_of(s: Setup, role: str) -> str:
+    """A saved view owned by the caller (staff), or any id (customers are refused before the lookup)."""
+    if role not in ("agent", "supervisor", "admin"):
+        return "01J00000000000000000000000"
+    body = {"name": f"Urgent {next(_unique)}", "view_id": "all_open", "filters": {"priority": "urgent"}}
+    return s.api.request("POST", "/saved-views", _who(s.api, role), json=body).json()["id"]
+
+
+def _merge_body(s: Setup) -> dict:
+    duplicate = s.api.open_case(s.api.world.agent).json()
+    return {"source_ids": [duplicate["id"]]}
+
+
+def _merge_id(s: Setup) -> str:
+    response = s.api.request("POST", f"/cases/{s.case_id}/merge", s.api.world.agent, json=_merge_body(s))
+    assert response.status_code == 200, response.text
+    return response.json()["merge_id"]
+
+
 Request = Callable[[Setup, str], tuple[str, str, dict]]
 STAFF_ONLY = {"owner": 403, "other_customer": 403, "agent": 200, "supervisor": 200, "admin": 200}
 OWNER_OR_STAFF = {"owner": 200, "other_customer": 404, "agent": 200, "supervisor": 200, "admin": 200}
@@ -122,6 +141,23 @@ MATRIX: dict[tuple[str, str], tuple[Request, dict[str, int]]] = {
         {**STAFF_ONLY, "agent": 403, "supervisor": 403}),
     ("get", "/teams"): (lambda s, r: ("GET", "/teams", {}), STAFF_ONLY),
     ("get", "/health"): (lambda s, r: ("GET", "/health", {}), dict.fromkeys(STAFF_ONLY, 200)),
+    ("get", "/agents/me"): (lambda s, r: ("GET", "/agents/me", {}), STAFF_ONLY),
+    ("get", "/views"): (lambda s, r: ("GET", "/views", {}), STAFF_ONLY),
+    ("get", "/views/{view_id}"): (lambda s, r: ("GET", "/views/all_open", {}), STAFF_ONLY),
+    ("get", "/saved-views"): (lambda s, r: ("GET", "/saved-views", {}), STAFF_ONLY),
+    ("post", "/saved-views"): (
+        lambda s, r: ("POST", "/saved-views", {"json": {"name": "Mine, urgent", "view_id": "mine",
+                                                        "filters": {"priority": "urgent"}}}),
+        _created(STAFF_ONLY)),
+    ("delete", "/saved-views/{view_id}"): (
+        lambda s, r: ("DELETE", f"/saved-views/{_saved_view_of(s, r)}", {}),
+        {role: 204 if status == 200 else status for role, status in STAFF_ONLY.items()}),
+    ("post", "/cases/bulk"): (
+        lambda s, r: ("POST", "/cases/bulk", {"json": {"case_ids": [s.case_id], "changes": {"add_tags": ["vip"]}}}),
+        STAFF_ONLY),
+    ("post", "/cases/{case_id}/merge"): (
+        lambda s, r: ("POST", f"/cases/{s.case_id}/merge", {"json": _merge_body(s)}), STAFF_ONLY),
+    ("post", "/merges/{merge_id}/undo"): (lambda s, r: ("POST", f"/merges/{_merge_id(s)}/undo", {}), STAFF_ONLY),
 }
 
 

@@ -43,6 +43,7 @@ class Settings(BaseModel):
     event_source: str = "caseline"
     outbox_ttl_days: int = Field(default=7, gt=0)
     dispatcher_max_attempts: int = Field(default=5, gt=0)
+    merge_undo_minutes: int = Field(default=60, gt=0, le=7 * 24 * 60, description="how long a merge can be undone")
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:

@@ -49,8 +49,48 @@ def team_queue(team_id: str | None, status: str) -> str:
     return f"TEAMQ#{team_id or NO_OWNER}#{status}"
 
 
-def assignee_queue(agent_id: str | None, status: str) -> str:
-    return f"AGENTQ#{agent_id or NO_OWNER}#{status}"
+def assignee_queue(agent_id: str, status: str) -> str:
+    return f"AGENTQ#{agent_id}#{status}"
+
+
+def unassigned_queue(team_id: str | None, status: str) -> str:
+    return f"UNASSIGNEDQ#{team_id or NO_OWNER}#{status}"
+
+
+def status_queue(status: str) -> str:
+    return f"STATUSQ#{status}"
+
+
+DUE_QUEUE = "DUEQ"  # active cases that have an SLA due time, soonest first
+
+
+def due_sort(due_at: datetime, priority_rank: int, case_id: str) -> str:
+    return f"{due_at.strftime('%Y-%m-%dT%H:%M:%SZ')}#{priority_rank}#{case_id}"
+
+
+def due_bound(when: datetime) -> str:
+    """The highest due-queue sort key at or before `when`."""
+    return f"{when.strftime('%Y-%m-%dT%H:%M:%SZ')}#~"
+
+
+def queue_counter(scope: str) -> Key:
+    """Live case counts per status for one queue scope: AGENT#<id>, UNASSIGNED#<team>, TEAM#<team>, ALL."""
+    return _key(f"QCOUNT#{scope}", "QCOUNT")
+
+
+def saved_view(agent_id: str, view_id: str) -> Key:
+    return _key(f"AGENT#{agent_id}", f"V#{view_id}")
+
+
+def agent_partition(agent_id: str) -> str:
+    return f"AGENT#{agent_id}"
+
+
+SAVED_VIEW_PREFIX = "V#"
+
+
+def merge(merge_id: str) -> Key:
+    return _key(f"MERGE#{merge_id}", "MERGE")
 
 
 def requester_queue(customer_id: str) -> str:

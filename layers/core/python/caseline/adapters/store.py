@@ -102,6 +102,32 @@ def _decode_cursor(cursor: str | None, *, partition_attr: str, partition: str) -
     return key
 
 
+def _encode_positions(positions: dict[str, Any]) -> str:
+    raw = json.dumps({"m": positions}, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_positions(cursor: str | None, partitions: list[str]) -> dict[str, Any]:
+    """Per-partition positions of a merged read; a cursor for other partitions is refused."""
+    if not cursor:
+        return {}
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        positions = json.loads(base64.urlsafe_b64decode(padded.encode()))["m"]
+    except (binascii.Error, ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        raise BadCursor("the cursor is not one this listing handed out") from exc
+    if not isinstance(positions, dict) or not set(positions) <= set(partitions):
+        raise BadCursor("the cursor is not one this listing handed out")
+    for partition, position in positions.items():
+        valid_key = isinstance(position, dict) and position.get("pk") is not None and all(
+            isinstance(v, str) for v in position.values())
+        if position != "end" and not valid_key:
+            raise BadCursor("the cursor is not one this listing handed out")
+        if isinstance(position, dict) and partition not in position.values():
+            raise BadCursor("the cursor is not one this listing handed out")
+    return dict(positions)
+
+
 def _data(item: Item, model: type[T]) -> T:
     return model.model_validate_json(item["data"])
 
@@ -114,6 +140,38 @@ def _epoch(when: datetime) -> int:
     return int(when.timestamp())
 
 
+def _queue_memberships(case: Case | None) -> list[tuple[str, str]]:
+    """The counted queues a case is in: (counter scope, status)."""
+    if case is None or case.merged_into is not None:
+        return []
+    status = case.status.value
+    owner = f"AGENT#{case.assignee_id}" if case.assignee_id else f"UNASSIGNED#{case.team_id or keys.NO_OWNER}"
+    return [(owner, status), (f"TEAM#{case.team_id or keys.NO_OWNER}", status), ("ALL", status)]
+
+
+@dataclass(frozen=True)
+class QueueRef:
+    """One queue partition, named by what it holds rather than by its key."""
+
+    kind: str  # team | assignee | unassigned | status | due
+    owner: str | None = None
+    status: str | None = None
+
+    def locate(self) -> tuple[str, str]:
+        match self.kind:
+            case "team":
+                return "gsi1", keys.team_queue(self.owner, self.status or "")
+            case "assignee":
+                return "gsi2", keys.assignee_queue(self.owner or "", self.status or "")
+            case "unassigned":
+                return "gsi2", keys.unassigned_queue(self.owner, self.status or "")
+            case "status":
+                return "gsi4", keys.status_queue(self.status or "")
+            case "due":
+                return "gsi5", keys.DUE_QUEUE
+        raise ValueError(f"unknown queue kind {self.kind}")
+
+
 @dataclass
 class UnitOfWork:
     """Writes to commit together. `on_conflict[i]` turns a failed condition of op i into a domain error."""
@@ -121,7 +179,7 @@ class UnitOfWork:
     store: Store
     ops: list[WriteOp] = field(default_factory=list)
     on_conflict: dict[int, Callable[[], DomainError]] = field(default_factory=dict)
-    counters: dict[str, dict[str, int]] = field(default_factory=dict)
+    increments: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     audit_heads: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def _add(self, op: WriteOp, error: Callable[[], DomainError] | None = None) -> None:
@@ -130,14 +188,30 @@ class UnitOfWork:
         self.ops.append(op)
 
     # cases
-    def put_case(self, case: Case, *, expected_version: int | None, error: Callable[[], DomainError]) -> None:
-        """Write a case. `expected_version` None means it must be new."""
+    def put_case(
+        self,
+        case: Case,
+        *,
+        expected_version: int | None,
+        error: Callable[[], DomainError],
+        previous: Case | None = None,
+    ) -> None:
+        """Write a case (`expected_version` None: it must be new) and move the live queue counts with it."""
         condition = (
             Condition.absent() if expected_version is None else Condition.attribute_is(version=expected_version)
         )
         self._add(Put(self.store.case_item(case), condition), error)
         if expected_version is None:
             self._add(Put({**keys.case_number(case.number), "entity": "case_number", "case_id": case.id}))
+        for scope, status in _queue_memberships(previous):
+            self.adjust(keys.queue_counter(scope), status, -1)
+        for scope, status in _queue_memberships(case):
+            self.adjust(keys.queue_counter(scope), status, +1)
+
+    def adjust(self, key: Key, attribute: str, delta: int) -> None:
+        """Add to a counter attribute; all adjustments of one unit become one Increment per item."""
+        deltas = self.increments.setdefault((key["pk"], key["sk"]), {})
+        deltas[attribute] = deltas.get(attribute, 0) + delta
 
     def put_interaction(self, interaction: Interaction) -> None:
         key = keys.interaction(interaction.case_id, interaction.id)
@@ -146,7 +220,7 @@ class UnitOfWork:
     def track_open_case(self, case: Case) -> None:
         """Keep the customer's open-case refs in step with the case's status."""
         ref_key = keys.open_case_ref(case.requester_id, case.id)
-        if case.status.is_open:
+        if case.is_active:
             ref = {
                 "case_id": case.id,
                 "number": case.number,
@@ -177,10 +251,9 @@ class UnitOfWork:
         self._add(Put(item, condition), error)
 
     def count(self, customer_id: str, **deltas: int) -> None:
-        """Add to the customer's counters; several calls in one unit become one Increment."""
-        totals = self.counters.setdefault(customer_id, {})
+        """Add to the customer's counters (cases_total, interactions, timeline_entries)."""
         for name, delta in deltas.items():
-            totals[name] = totals.get(name, 0) + delta
+            self.adjust(keys.customer_counters(customer_id), name, delta)
 
     def claim_identity(self, kind: str, value: str, customer_id: str, error: Callable[[], DomainError]) -> None:
         item = {**keys.identity(kind, value), "entity": "identity", "owner_id": customer_id}
@@ -230,6 +303,18 @@ class UnitOfWork:
         )
         self._add(Put(item))
 
+    def put_saved_view(self, agent_id: str, view_id: str, view: BaseModel) -> None:
+        self._add(Put(_item(keys.saved_view(agent_id, view_id), "saved_view", view)))
+
+    def delete_saved_view(self, agent_id: str, view_id: str) -> None:
+        self._add(Delete(keys.saved_view(agent_id, view_id)))
+
+    def put_merge(self, merge_id: str, record: BaseModel, *, expected_state: str | None,
+                  error: Callable[[], DomainError]) -> None:
+        condition = Condition.absent() if expected_state is None else Condition.attribute_is(state=expected_state)
+        state = getattr(record, "state", "merged")
+        self._add(Put(_item(keys.merge(merge_id), "merge", record, state=state), condition), error)
+
     # audit and events
     def append_audit(self, record: AuditRecord, error: Callable[[], DomainError]) -> None:
         """Add a record and move its chain's head. A second record for the same target in this unit
@@ -268,9 +353,13 @@ class UnitOfWork:
         self._add(Put(item, Condition.absent()))
 
     def commit(self) -> None:
-        for customer_id, deltas in self.counters.items():
-            self._add(Increment(keys.customer_counters(customer_id), deltas, {"entity": "customer_counters"}))
-        self.counters = {}
+        for (pk, sk), deltas in self.increments.items():
+            entity = "customer_counters" if sk == keys.COUNTERS_SK else "queue_counter"
+            # Zero deltas still create a customer's counters item, so a new customer shows 0s, not nothing.
+            changed = deltas if entity == "customer_counters" else {n: d for n, d in deltas.items() if d}
+            if changed:
+                self._add(Increment({"pk": pk, "sk": sk}, changed, {"entity": entity}))
+        self.increments = {}
         if not self.ops:
             return
         try:
@@ -311,20 +400,26 @@ class Store:
 
     # --- case items -------------------------------------------------------------------------------------
     def case_item(self, case: Case) -> Item:
+        """The case with its queue index keys. A merged case is in no queue: it carries no index keys."""
+        item = _item(keys.case(case.id), "case", case, version=case.version)
+        if case.merged_into is not None:
+            return item
         queue_sk = keys.queue_sort(case.priority.rank, case.due_at, case.id)
         status = case.status.value
-        return _item(
-            keys.case(case.id),
-            "case",
-            case,
-            version=case.version,
+        item.update(
             gsi1pk=keys.team_queue(case.team_id, status),
             gsi1sk=queue_sk,
-            gsi2pk=keys.assignee_queue(case.assignee_id, status),
+            gsi2pk=keys.assignee_queue(case.assignee_id, status) if case.assignee_id
+            else keys.unassigned_queue(case.team_id, status),
             gsi2sk=queue_sk,
             gsi3pk=keys.requester_queue(case.requester_id),
             gsi3sk=queue_sk,
+            gsi4pk=keys.status_queue(status),
+            gsi4sk=queue_sk,
         )
+        if case.is_active and case.due_at is not None:
+            item.update(gsi5pk=keys.DUE_QUEUE, gsi5sk=keys.due_sort(case.due_at, case.priority.rank, case.id))
+        return item
 
     def next_case_number(self) -> int:
         return CASE_NUMBER_START + self.table.increment(keys.counter("case_number"), "value")
@@ -338,24 +433,27 @@ class Store:
         item = self._get(keys.case_number(number))
         return item["case_id"] if item else None
 
-    def case_with_interactions(
-        self, case_id: str, *, limit: int, cursor: str | None = None
-    ) -> tuple[Case | None, Slice[Interaction]]:
-        """One Query on the case's partition: the case item sorts before its interactions (CASE < M#)."""
-        partition = keys.case_partition(case_id)
-        start = self._cursor(cursor, None, partition)
-        query = Query(partition=partition, limit=limit + (0 if start else 1), start_after=start)
-        page = self._query(query)
+    def case_with_interactions(self, case_id: str, *, limit: int) -> tuple[Case | None, Slice[Interaction]]:
+        """The case and its first interactions in one Query: the case item sorts before them (CASE < M#).
+
+        Later pages go through `interactions_of`, which also reads the cases merged into this one.
+        """
+        page = self._query(Query(partition=keys.case_partition(case_id), limit=limit + 1))
         case: Case | None = None
         interactions: list[Interaction] = []
+        last: Item | None = None
         for item in page.items:
             if item["entity"] == "case":
                 case = _data(item, Case)
             elif item["entity"] == "interaction":
                 interactions.append(_data(item, Interaction))
-        if start is None and case is None:
+                last = item
+        if case is None:
             return None, Slice([], None)
-        return case, Slice(interactions, _encode_cursor(page.last_key))
+        cursor = None
+        if page.last_key is not None and last is not None:
+            cursor = _encode_positions({keys.case_partition(case_id): page_key(last, None)})
+        return case, Slice(interactions, cursor)
 
     def get_interaction(self, case_id: str, interaction_id: str) -> Interaction | None:
         item = self._get(keys.interaction(case_id, interaction_id))
@@ -373,10 +471,88 @@ class Store:
     def assignee_queue(
         self, agent_id: str | None, status: str, *, limit: int, cursor: str | None
     ) -> Slice[Case]:
-        return self.queue("gsi2", keys.assignee_queue(agent_id, status), limit=limit, cursor=cursor)
+        partition = keys.assignee_queue(agent_id, status) if agent_id else keys.unassigned_queue(None, status)
+        return self.queue("gsi2", partition, limit=limit, cursor=cursor)
 
     def requester_cases(self, customer_id: str, *, limit: int, cursor: str | None) -> Slice[Case]:
         return self.queue("gsi3", keys.requester_queue(customer_id), limit=limit, cursor=cursor)
+
+    def merged_queue(
+        self, refs: list[QueueRef], *, limit: int, cursor: str | None, due_before: datetime | None = None
+    ) -> Slice[Case]:
+        """Several queue partitions read side by side and merged in index order (the views).
+
+        The cursor records, per partition, the key of the last item handed out from it, so each page
+        resumes every partition where the previous page stopped taking from it. Cost: one Query per
+        partition per page, whatever the queue sizes.
+        """
+        located = [ref.locate() for ref in refs]
+        positions = _decode_positions(cursor, [partition for _, partition in located])
+        candidates: list[tuple[str, str, str, Item]] = []  # (sort key, partition, index, item)
+        exhausted: set[str] = set()
+        for index, partition in located:
+            start = positions.get(partition)
+            if start == "end":
+                continue
+            sort = SortCondition(SortOp.LE, keys.due_bound(due_before)) if due_before and index == "gsi5" else None
+            page = self._query(Query(partition=partition, index=index, sort=sort, limit=limit,
+                                     start_after=start if isinstance(start, dict) else None))
+            sort_attr = INDEXES[index][1]
+            candidates += [(item[sort_attr], partition, index, item) for item in page.items]
+            if page.last_key is None:
+                exhausted.add(partition)
+        candidates.sort(key=lambda c: (c[0], c[1]))
+        taken, seen = [], set()
+        for _, partition, index, item in candidates[:limit]:
+            positions[partition] = page_key(item, index)
+            if item["pk"] not in seen:  # a case can sit in two of the partitions a view reads
+                seen.add(item["pk"])
+                taken.append(item)
+        still_queued = {c[1] for c in candidates[limit:]}
+        for partition in exhausted - still_queued:
+            positions[partition] = "end"
+        more = any(positions.get(p) != "end" for _, p in located)
+        return Slice([_data(item, Case) for item in taken], _encode_positions(positions) if more else None)
+
+    def queue_counts(self, scope: str) -> dict[str, int]:
+        item = self._get(keys.queue_counter(scope))
+        if item is None:
+            return {}
+        return {k: int(v) for k, v in item.items() if k not in {"pk", "sk", "entity"}}
+
+    def saved_views(self, agent_id: str, model: type[T]) -> list[T]:
+        partition = keys.agent_partition(agent_id)
+        page = self._query(Query(partition=partition, sort=SortCondition.begins_with(keys.SAVED_VIEW_PREFIX),
+                                 limit=200))
+        return [_data(i, model) for i in page.items]
+
+    def get_merge(self, merge_id: str, model: type[T]) -> T | None:
+        item = self._get(keys.merge(merge_id))
+        return _data(item, model) if item else None
+
+    def interactions_of(self, case_ids: list[str], *, limit: int, cursor: str | None) -> Slice[Interaction]:
+        """Interactions of several cases (a survivor and the cases merged into it), oldest first."""
+        partitions = [keys.case_partition(c) for c in case_ids]
+        positions = _decode_positions(cursor, partitions)
+        candidates: list[Item] = []
+        exhausted: set[str] = set()
+        for partition in partitions:
+            start = positions.get(partition)
+            if start == "end":
+                continue
+            page = self._query(Query(partition=partition, sort=SortCondition.begins_with(keys.INTERACTION_PREFIX),
+                                     limit=limit, start_after=start if isinstance(start, dict) else None))
+            candidates += page.items
+            if page.last_key is None:
+                exhausted.add(partition)
+        candidates.sort(key=lambda item: item["sk"])
+        taken = candidates[:limit]
+        for item in taken:
+            positions[item["pk"]] = page_key(item, None)
+        for partition in exhausted - {c["pk"] for c in candidates[limit:]}:
+            positions[partition] = "end"
+        more = any(positions.get(p) != "end" for p in partitions)
+        return Slice([_data(i, Interaction) for i in taken], _encode_positions(positions) if more else None)
 
     # --- customers --------------------------------------------------------------------------------------
     def get_customer(self, customer_id: str) -> Customer | None:
@@ -565,4 +741,4 @@ class DeadLetter:
     event: EventEnvelope
 
 
-__all__ = ["BadCursor", "Check", "CustomerOverview", "DeadLetter", "Slice", "Store", "UnitOfWork"]
+__all__ = ["BadCursor", "Check", "CustomerOverview", "DeadLetter", "QueueRef", "Slice", "Store", "UnitOfWork"]

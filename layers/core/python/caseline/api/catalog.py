@@ -17,7 +17,7 @@ class ApiFunction:
 
 
 API_FUNCTIONS: tuple[ApiFunction, ...] = (
-    ApiFunction("cases_api", ("cases", "queues")),
+    ApiFunction("cases_api", ("cases", "queues", "views", "saved-views", "merges")),
     ApiFunction("customers_api", ("customers", "me")),
     ApiFunction("staff_api", ("agents", "teams", "users")),
     ApiFunction("health", ("health",), public=True),

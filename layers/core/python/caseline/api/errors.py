@@ -53,6 +53,12 @@ _DOMAIN_STATUS: list[tuple[type[Exception], HTTPStatus, str]] = [
 ]
 
 
+def status_of(exc: domain.DomainError | BadCursor) -> HTTPStatus:
+    """The HTTP status a domain error maps to (bulk results report it per case)."""
+    return next((status for cls, status, _ in _DOMAIN_STATUS if isinstance(exc, cls)),
+                HTTPStatus.INTERNAL_SERVER_ERROR)
+
+
 def problem_response(
     status: HTTPStatus, slug: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
 ) -> Response:

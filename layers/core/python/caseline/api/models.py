@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from ..domain.agents import Agent, Team
@@ -10,6 +12,7 @@ from ..domain.case import Case
 from ..domain.customer import Customer
 from ..domain.interaction import Interaction
 from ..domain.timeline import TimelineEntry
+from ..domain.views import SavedView
 from .http import PageOf
 
 
@@ -72,3 +75,43 @@ class TimelineEventRecorded(BaseModel):
 class Health(BaseModel):
     status: str
     checks: dict[str, str]
+
+
+class ViewSummary(BaseModel):
+    id: str
+    label: str
+    count: int
+
+
+class ViewList(BaseModel):
+    items: list[ViewSummary]
+
+
+class SavedViewList(BaseModel):
+    items: list[SavedView]
+
+
+class BulkItemResult(BaseModel):
+    case_id: str
+    ok: bool
+    status: int = Field(description="what a single update of this case would have answered")
+    detail: str | None = None
+    version: int | None = Field(default=None, description="the case's new version when ok")
+
+
+class BulkResult(BaseModel):
+    succeeded: int
+    failed: int
+    results: list[BulkItemResult]
+
+
+class MergeResult(BaseModel):
+    merge_id: str
+    survivor: Case
+    source_ids: list[str]
+    undo_until: datetime
+
+
+class UnmergeResult(BaseModel):
+    survivor: Case
+    restored: list[Case]

@@ -34,6 +34,9 @@ ALLOWED_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 }
 
 
+ACTIVE_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING, CaseStatus.ON_HOLD)
+
+
 def check_transition(current: CaseStatus, target: CaseStatus) -> None:
     if target not in ALLOWED_TRANSITIONS[current]:
         allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[current])) or "none"
@@ -69,6 +72,8 @@ class Case(Model):
     tags: list[Tag] = Field(default_factory=list, max_length=50)
     channel: Channel
     requester_id: CustomerId
+    requester_name: str | None = Field(default=None, max_length=200,
+                                       description="the requester's name when the case was opened, for queue lists")
     assignee_id: AgentId | None = None
     team_id: TeamId | None = None
     language: LanguageTag | None = None
@@ -76,12 +81,17 @@ class Case(Model):
     due_at: Timestamp | None = Field(default=None, description="next SLA target; orders the queues")
     first_response_at: Timestamp | None = None
     solved_at: Timestamp | None = None
+    merged_into: CaseId | None = Field(default=None, description="set while this case is merged into another")
+    merged_from: list[CaseId] = Field(default_factory=list, description="cases merged into this one")
     created_at: Timestamp
     updated_at: Timestamp
     version: int = Field(default=1, ge=1)
-    audit_seq: int = Field(default=0, ge=0, description="length of this case's audit chain")
-    audit_head: str = Field(default="", description="hash of the last audit record of this case")
 
     @property
     def display_number(self) -> str:
         return f"#{self.number}"
+
+    @property
+    def is_active(self) -> bool:
+        """Open and not merged away: it belongs in queues and on the customer's open-case list."""
+        return self.status.is_open and self.merged_into is None

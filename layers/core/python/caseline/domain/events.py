@@ -130,6 +130,27 @@ class CaseReopened(EventData, aggregate="case"):
     customer_id: CustomerId
 
 
+class CaseMerged(EventData, aggregate="case"):
+    """Sources were merged into the survivor (the event's subject)."""
+
+    case_id: CaseId
+    merge_id: str
+    source_ids: list[CaseId]
+    undo_until: datetime
+
+
+class CaseUnmerged(EventData, aggregate="case"):
+    case_id: CaseId
+    merge_id: str
+    restored_ids: list[CaseId]
+
+
+class AgentAvailabilityChanged(EventData, aggregate="agent"):
+    agent_id: AgentId
+    previous: str
+    current: str
+
+
 # --- customers --------------------------------------------------------------------------------------------
 class CustomerCreated(EventData, aggregate="customer"):
     customer_id: CustomerId

@@ -45,6 +45,8 @@ INDEXES: dict[str | None, tuple[str, str]] = {
     "gsi1": ("gsi1pk", "gsi1sk"),
     "gsi2": ("gsi2pk", "gsi2sk"),
     "gsi3": ("gsi3pk", "gsi3sk"),
+    "gsi4": ("gsi4pk", "gsi4sk"),
+    "gsi5": ("gsi5pk", "gsi5sk"),
 }
 TTL_ATTRIBUTE = "expires_at"
 MAX_TRANSACTION_ITEMS = 100

@@ -338,6 +338,7 @@ class _Loader:
             priority=rng.choice(PRIORITIES),
             channel=rng.choice(CHANNELS),
             requester_id=customer.id,
+            requester_name=customer.name,
             team_id=team.id,
             assignee_id=assignee.id if assignee else None,
             tags=["bulk"],

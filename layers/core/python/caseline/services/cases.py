@@ -96,7 +96,7 @@ def _stale(case: Case | None) -> VersionConflict:
 def _write_case(change: Change, before: Case | None, after: Case, action: str) -> None:
     """Store the case with its version check, its open-case ref and its audit record."""
     expected = None if before is None else before.version
-    change.uow.put_case(after, expected_version=expected, error=lambda: _stale(None))
+    change.uow.put_case(after, expected_version=expected, error=lambda: _stale(None), previous=before)
     change.uow.track_open_case(after)
     before_json = {} if before is None else before.model_dump(mode="json")
     change.audit("case", after.id, action, diff(before_json, after.model_dump(mode="json"),
@@ -136,6 +136,7 @@ def open_case(deps: Deps, request: Request, command: OpenCase) -> Case:
             tags=command.tags,
             channel=command.channel,
             requester_id=customer.id,
+            requester_name=customer.name,
             team_id=command.team_id,
             language=command.language,
             custom_fields=command.custom_fields,
@@ -174,6 +175,19 @@ def _load(deps: Deps, request: Request, case_id: str) -> Case:
     return check_case_access(request.principal, deps.store.get_case(case_id), case_id)
 
 
+MAX_MERGE_DEPTH = 10
+
+
+def load_target(deps: Deps, request: Request, case_id: str) -> Case:
+    """The case to write to: a merged case forwards to the case it was merged into."""
+    case = _load(deps, request, case_id)
+    for _ in range(MAX_MERGE_DEPTH):
+        if case.merged_into is None:
+            return case
+        case = _load(deps, request, case.merged_into)
+    raise RuleViolation(f"case {case_id} is merged more than {MAX_MERGE_DEPTH} levels deep")
+
+
 def _check_version(case: Case, expected: int | None) -> None:
     if expected is not None and expected != case.version:
         raise _stale(case)
@@ -195,8 +209,9 @@ def add_reply(
         require_staff(principal, "replying")
 
     def attempt() -> Interaction:
-        case = _load(deps, request, case_id)
-        _check_version(case, expected_version)
+        case = load_target(deps, request, case_id)
+        if case.id == case_id:
+            _check_version(case, expected_version)
         if case.status is CaseStatus.CLOSED:
             raise RuleViolation(f"case {case.display_number} is closed; open a follow-up case instead")
         change = Change(deps, request)
@@ -272,7 +287,7 @@ def add_note(deps: Deps, request: Request, case_id: str, command: AddNote) -> In
         mentions.append(agent_id)
 
     def attempt() -> Interaction:
-        case = _load(deps, request, case_id)
+        case = load_target(deps, request, case_id)
         change = Change(deps, request)
         note = Interaction(
             id=change.new_id(change.now),
@@ -399,10 +414,14 @@ class CaseDetail:
 
 
 def get_case(deps: Deps, request: Request, case_id: str, *, limit: int, cursor: str | None) -> CaseDetail:
-    case, interactions = deps.store.case_with_interactions(case_id, limit=limit, cursor=cursor)
-    if cursor is not None and case is None:
+    """The case and a page of its conversation — including that of the cases merged into it."""
+    case, interactions = (None, None) if cursor else deps.store.case_with_interactions(case_id, limit=limit)
+    if case is None:
         case = deps.store.get_case(case_id)
     case = check_case_access(request.principal, case, case_id)
+    if cursor is not None or case.merged_from:
+        interactions = deps.store.interactions_of([case.id, *case.merged_from], limit=limit, cursor=cursor)
+    assert interactions is not None
     if request.principal.role is Role.CUSTOMER:
         visible = [i for i in interactions.items if i.visibility is Visibility.PUBLIC]
         interactions = Slice(visible, interactions.cursor)

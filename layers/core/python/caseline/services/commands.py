@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..domain.case import CaseStatus, Priority
 from ..domain.common import Channel, CustomFieldValue, Money, Timestamp, TimeZone
 from ..domain.customer import CustomerTier
-from ..domain.ids import AgentId, CustomerId, Email, ExternalId, LanguageTag, Phone, Tag, TeamId
+from ..domain.ids import AgentId, CaseId, CustomerId, Email, ExternalId, LanguageTag, Phone, Tag, TeamId
 from ..domain.interaction import AttachmentRef
 from ..domain.timeline import TimelineKind
+from ..domain.views import ViewFilters, ViewId
 
 
 class Command(BaseModel):
@@ -140,3 +141,56 @@ class ChangeRole(Command):
 
 class SetAvailability(Command):
     availability: str = Field(pattern=r"^(online|away|offline)$")
+
+
+class BulkChanges(Command):
+    """What to change on every case. `assignee_id`/`team_id` sent as null unassign."""
+
+    status: CaseStatus | None = None
+    assignee_id: AgentId | None = None
+    team_id: TeamId | None = None
+    add_tags: list[Tag] = Field(default_factory=list, max_length=20)
+    remove_tags: list[Tag] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> Self:
+        if not self.model_fields_set - {"add_tags", "remove_tags"} and not (self.add_tags or self.remove_tags):
+            raise ValueError("say what to change: status, assignee_id, team_id, add_tags or remove_tags")
+        return self
+
+
+MAX_BULK = 500
+
+
+class BulkUpdate(Command):
+    case_ids: list[CaseId] = Field(min_length=1, max_length=MAX_BULK)
+    changes: BulkChanges
+    versions: dict[CaseId, int] = Field(default_factory=dict, description="expected version per case (optional)")
+
+    @field_validator("case_ids")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("case_ids must not repeat")
+        return value
+
+
+MAX_MERGE_SOURCES = 10
+
+
+class MergeCases(Command):
+    source_ids: list[CaseId] = Field(min_length=1, max_length=MAX_MERGE_SOURCES,
+                                     description="cases to merge into the case in the path")
+
+    @field_validator("source_ids")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("source_ids must not repeat")
+        return value
+
+
+class SaveView(Command):
+    name: str = Field(min_length=1, max_length=80)
+    view_id: ViewId
+    filters: ViewFilters = Field(default_factory=ViewFilters)

@@ -7,7 +7,7 @@ from ..domain.agents import Agent, Availability, Team
 from ..domain.audit import diff
 from ..domain.auth import Role
 from ..domain.errors import NotFound, RuleViolation
-from ..domain.events import AgentRoleChanged
+from ..domain.events import AgentAvailabilityChanged, AgentRoleChanged
 from .authz import require_role, require_staff
 from .commands import ChangeRole, SetAvailability
 from .context import Change, Deps, Request
@@ -24,6 +24,11 @@ def get_agent(deps: Deps, request: Request, agent_id: str) -> Agent:
     if agent is None:
         raise NotFound(f"agent {agent_id} does not exist")
     return agent
+
+
+def me(deps: Deps, request: Request) -> Agent:
+    require_staff(request.principal, "a staff profile")
+    return get_agent(deps, request, request.principal.agent_id or "")
 
 
 def list_teams(deps: Deps, request: Request, *, limit: int, cursor: str | None) -> Slice[Team]:
@@ -64,5 +69,7 @@ def set_availability(deps: Deps, request: Request, agent_id: str, command: SetAv
     change.uow.put_agent(updated, previous=agent)
     change.audit("agent", agent.id, "agent.availability_changed",
                  diff({"availability": agent.availability.value}, {"availability": availability.value}))
+    change.emit(AgentAvailabilityChanged(agent_id=agent.id, previous=agent.availability.value,
+                                         current=availability.value), subject=agent.id)
     change.commit()
     return updated

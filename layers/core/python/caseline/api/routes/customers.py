@@ -116,7 +116,8 @@ def record_timeline_event(command: RecordTimelineEvent) -> Response[TimelineEven
 ME_TAGS = ["Me"]
 
 
-@router.get("/me", tags=ME_TAGS, summary="My profile (customers)", responses=responses(Customer, 401, 403, 404, headers=('ETag',)))
+@router.get("/me", tags=ME_TAGS, summary="My profile (customers)",
+            responses=responses(Customer, 401, 403, 404, headers=("ETag",)))
 def get_me() -> Response[Customer]:
     request = current_request(router)
     customer = service.get_customer(deps(), request, service.principal_customer(request.principal))

@@ -29,6 +29,11 @@ def list_agents(limit: Limit = 50, cursor: Cursor = None) -> AgentPage:
     return AgentPage(items=page.items, next_cursor=page.cursor)
 
 
+@router.get("/agents/me", tags=TAGS, summary="The signed-in staff member", responses=responses(Agent, *COMMON))
+def get_me() -> Agent:
+    return service.me(deps(), current_request(router))
+
+
 @router.get("/agents/<agent_id>", tags=TAGS, summary="One agent", responses=responses(Agent, *COMMON, 422))
 def get_agent(agent_id: AgentIdParam) -> Agent:
     return service.get_agent(deps(), current_request(router), agent_id)

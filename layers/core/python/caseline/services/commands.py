@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..domain.case import CaseStatus, Priority
 from ..domain.common import Channel, CustomFieldValue, Money, Timestamp, TimeZone
@@ -159,35 +159,28 @@ class BulkChanges(Command):
         return self
 
 
+def _distinct(ids: list[str]) -> list[str]:
+    if len(set(ids)) != len(ids):
+        raise ValueError("case ids must not repeat")
+    return ids
+
+
+DistinctCaseIds = Annotated[list[CaseId], AfterValidator(_distinct)]
 MAX_BULK = 500
 
 
 class BulkUpdate(Command):
-    case_ids: list[CaseId] = Field(min_length=1, max_length=MAX_BULK)
+    case_ids: DistinctCaseIds = Field(min_length=1, max_length=MAX_BULK)
     changes: BulkChanges
     versions: dict[CaseId, int] = Field(default_factory=dict, description="expected version per case (optional)")
-
-    @field_validator("case_ids")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("case_ids must not repeat")
-        return value
 
 
 MAX_MERGE_SOURCES = 10
 
 
 class MergeCases(Command):
-    source_ids: list[CaseId] = Field(min_length=1, max_length=MAX_MERGE_SOURCES,
-                                     description="cases to merge into the case in the path")
-
-    @field_validator("source_ids")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("source_ids must not repeat")
-        return value
+    source_ids: DistinctCaseIds = Field(min_length=1, max_length=MAX_MERGE_SOURCES,
+                                        description="cases to merge into the case in the path")
 
 
 class SaveView(Command):

@@ -79,6 +79,19 @@ def test_cdk_nag_reports_no_unacknowledged_finding(synth: Synthesized) -> None:
     assert synth.error is None, synth.error
 
 
+def test_synth_leaves_no_unacknowledged_warning(synth: Synthesized) -> None:
+    warnings = []
+    for name in EXPECTED_STACKS.values():
+        metadata = json.loads((synth.outdir / f"{name}.metadata.json").read_text())
+        warnings += [
+            (path, entry["data"])
+            for path, entries in metadata.items()
+            for entry in entries
+            if entry["type"] in ("aws:cdk:warning", "aws:cdk:error")
+        ]
+    assert warnings == []
+
+
 def test_cdk_nag_is_enforced_at_synth(tmp_path: Path) -> None:
     """The same hook the app uses must fail synth on a finding nobody acknowledged."""
     app = cdk.App(outdir=str(tmp_path))

@@ -173,6 +173,10 @@ class SpaSite(Construct):
             log_bucket=access_logs,
             log_file_prefix=f"cloudfront/{site}/",
         )
+        cdk.Annotations.of(self.distribution).acknowledge_warning(
+            "@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac",
+            "the failover bucket's policy is written by SiteFailoverOrigin in the secondary region's stack",
+        )
         acknowledge_all(
             self.distribution,
             {

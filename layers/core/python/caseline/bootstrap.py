@@ -16,8 +16,10 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from .adapters.store import Store
 from .ports.clock import Clock, Ids, SystemClock, UlidIds
+from .ports.connections import Pusher
 from .ports.table import Item, Table
 from .services.context import Deps, Metrics
+from .services.realtime import LiveUpdates
 from .settings import AdapterSet, Settings
 
 
@@ -63,6 +65,25 @@ def _table(settings: Settings) -> Table:
 
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     return SqliteTable(Path(settings.data_dir) / "caseline.db", stream_filter=is_outbox_item)
+
+
+def live_updates(settings: Settings, *, hub: Pusher | None = None, table: Table | None = None) -> LiveUpdates:
+    """The connection registry and pusher: the connection table and API Gateway in AWS; locally an in-memory
+    table (connections do not outlive the process) and the local gateway's hub, which the caller passes."""
+    from .adapters.connections import TableConnectionRegistry
+
+    if settings.adapters is AdapterSet.AWS:
+        from .adapters.aws.apigateway_pusher import ApiGatewayPusher
+        from .adapters.aws.dynamodb_table import DynamoDbTable
+
+        registry = TableConnectionRegistry(table or DynamoDbTable(settings.connections_table_name),
+                                           scope=settings.region or "default")
+        return LiveUpdates(registry, hub or ApiGatewayPusher(settings.websocket_endpoint or ""))
+    from .adapters.embedded.sqlite_table import SqliteTable
+
+    if hub is None:
+        raise ValueError("the embedded live updates push through the local gateway's hub")
+    return LiveUpdates(TableConnectionRegistry(table or SqliteTable.memory(), scope="local"), hub)
 
 
 def _idempotency(settings: Settings) -> BasePersistenceLayer:

@@ -44,6 +44,12 @@ class Settings(BaseModel):
     outbox_ttl_days: int = Field(default=7, gt=0)
     dispatcher_max_attempts: int = Field(default=5, gt=0)
     merge_undo_minutes: int = Field(default=60, gt=0, le=7 * 24 * 60, description="how long a merge can be undone")
+    # Live updates (AWS): the connection table, the WebSocket stage's callback URL for PostToConnection, and the
+    # Cognito user pool whose tokens $connect accepts (no authorizer runs there, so the function verifies).
+    connections_table_name: str = "caseline-connections"
+    websocket_endpoint: str | None = None
+    cognito_issuer: str | None = None
+    cognito_client_id: str | None = None
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:

@@ -1,0 +1,255 @@
+"""The blob store on one machine: files under `<data_dir>/blobs`, signed local URLs served by the gateway.
+
+Layout: the bytes at `objects/<key>`, their size, content type and metadata at `meta/<key>.json`. Both are
+written to a temporary file in the target directory and renamed into place, so a reader sees a whole
+blob or none; the metadata goes last, and a blob exists once its metadata does.
+
+Signed URLs look like S3's: `/blobs/<key>?expires=<epoch>&...&sig=<hmac>`, an HMAC-SHA256 over the
+method, the key and every other parameter, with a secret kept in the data directory (as the dev token
+secret is). An upload URL also signs the size, content type and SHA-256 the bytes must have; the
+gateway (`runtime/blob_routes.py`) checks them while it streams the body in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlencode
+
+from ...ports.blobs import (
+    INLINE_TYPES,
+    Blob,
+    BlobInfo,
+    BlobStore,
+    BlobTooLarge,
+    SignedRequest,
+    check_content_type,
+    check_key,
+    check_sha256,
+    disposition,
+)
+from ...ports.clock import Clock
+
+
+class SignatureRejected(PermissionError):
+    """The URL was not signed by this store, was altered, or has expired."""
+
+
+class UploadRejected(ValueError):
+    """The uploaded bytes are not the ones the URL was signed for."""
+
+
+@dataclass(frozen=True)
+class UploadTerms:
+    key: str
+    size: int
+    content_type: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class DownloadTerms:
+    key: str
+    filename: str
+    content_type: str
+    expires_at: int
+
+    @property
+    def content_disposition(self) -> str:
+        return disposition(self.filename, inline=self.content_type in INLINE_TYPES)
+
+
+def _atomic_write(target: Path, chunks: list[bytes] | None = None, source: IO[bytes] | None = None) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=".tmp-", delete=False)  # noqa: SIM115
+    try:
+        with handle:
+            if source is not None:
+                source.seek(0)
+                while block := source.read(1 << 20):
+                    handle.write(block)
+            for chunk in chunks or []:
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(handle.name)
+        raise
+
+
+class FileBlobStore(BlobStore):
+    def __init__(self, root: Path, *, max_size: int, secret_file: Path | None = None, secret: str | None = None,
+                 clock: Clock | None = None, url_prefix: str = "/blobs") -> None:
+        super().__init__(max_size=max_size, clock=clock)
+        self.root = Path(root)
+        self.url_prefix = url_prefix.rstrip("/")
+        self._secret = secret.encode() if secret else None
+        self._secret_file = secret_file or self.root.parent / "blob-secret"
+
+    # --- paths ---------------------------------------------------------------------------------------------
+    def _path(self, area: str, key: str, suffix: str = "") -> Path:
+        base = (self.root / area).resolve()
+        path = (base / (check_key(key) + suffix)).resolve()
+        if not path.is_relative_to(base):  # keys are checked already; this guards against symlinks too
+            raise ValueError("blob key escapes the store")
+        return path
+
+    def data_path(self, key: str) -> Path:
+        return self._path("objects", key)
+
+    def _meta_path(self, key: str) -> Path:
+        return self._path("meta", key, ".json")
+
+    # --- hooks ---------------------------------------------------------------------------------------------
+    def _put(self, info: BlobInfo, data: bytes) -> None:
+        self._commit(info, lambda target: _atomic_write(target, [data]))
+
+    def _commit(self, info: BlobInfo, write_data) -> None:
+        try:
+            write_data(self.data_path(info.key))
+            meta = {"size": info.size, "content_type": info.content_type, "metadata": info.metadata}
+            _atomic_write(self._meta_path(info.key), [json.dumps(meta).encode()])
+        except (NotADirectoryError, IsADirectoryError) as exc:
+            raise ValueError(f"blob key {info.key!r} clashes with another key's folder") from exc
+
+    def _head(self, key: str) -> BlobInfo | None:
+        try:
+            meta = json.loads(self._meta_path(key).read_bytes())
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        if not self.data_path(key).is_file():
+            return None
+        return BlobInfo(key=key, size=int(meta["size"]), content_type=meta["content_type"],
+                        metadata=dict(meta.get("metadata") or {}))
+
+    def _get(self, key: str) -> Blob | None:
+        info = self._head(key)
+        if info is None:
+            return None
+        try:
+            return Blob(info, self.data_path(key).read_bytes())
+        except FileNotFoundError:
+            return None
+
+    def _delete(self, key: str) -> None:
+        for path in (self._meta_path(key), self.data_path(key)):
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                path.unlink()
+
+    # --- signing -------------------------------------------------------------------------------------------
+    def _key_bytes(self) -> bytes:
+        if self._secret is None:
+            self._secret = self._stored_secret(self._secret_file)
+        return self._secret
+
+    @staticmethod
+    def _stored_secret(path: Path) -> bytes:
+        """Created once and kept, so URLs signed before a restart still work after it."""
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+    def _signature(self, method: str, key: str, params: dict[str, str]) -> str:
+        canonical = "\n".join([method, key, *(f"{name}={params[name]}" for name in sorted(params))])
+        return hmac.new(self._key_bytes(), canonical.encode(), hashlib.sha256).hexdigest()
+
+    def _url(self, method: str, key: str, params: dict[str, str]) -> str:
+        signed = {**params, "sig": self._signature(method, key, params)}
+        return f"{self.url_prefix}/{key}?{urlencode(signed)}"
+
+    def _presign_put(self, key: str, content_type: str, size: int, sha256: str, expires_at: datetime,
+                     expires_in: timedelta) -> SignedRequest:
+        params = {"expires": str(int(expires_at.timestamp())), "size": str(size), "type": content_type,
+                  "sha256": sha256}
+        return SignedRequest(url=self._url("PUT", key, params), method="PUT",
+                             headers={"Content-Type": content_type}, expires_at=expires_at)
+
+    def _presign_get(self, key: str, filename: str, content_type: str, expires_at: datetime,
+                     expires_in: timedelta) -> SignedRequest:
+        params = {"expires": str(int(expires_at.timestamp())), "filename": filename, "type": content_type}
+        return SignedRequest(url=self._url("GET", key, params), method="GET", headers={}, expires_at=expires_at)
+
+    def _verify(self, method: str, key: str, query: dict[str, str], names: set[str]) -> dict[str, str]:
+        try:
+            check_key(key)
+        except ValueError as exc:
+            raise SignatureRejected("not a valid blob key") from exc
+        if set(query) != names | {"sig"}:
+            raise SignatureRejected(f"a signed URL carries exactly: {', '.join(sorted(names | {'sig'}))}")
+        params = {name: query[name] for name in names}
+        if not hmac.compare_digest(self._signature(method, key, params), query["sig"]):
+            raise SignatureRejected("the signature does not match this URL")
+        if not params["expires"].isdigit() or int(params["expires"]) < self.clock.now().timestamp():
+            raise SignatureRejected("this URL has expired; ask for a new one")
+        return params
+
+    def verify_get(self, key: str, query: dict[str, str]) -> DownloadTerms:
+        params = self._verify("GET", key, query, {"expires", "filename", "type"})
+        return DownloadTerms(key=key, filename=params["filename"], content_type=params["type"],
+                             expires_at=int(params["expires"]))
+
+    def verify_put(self, key: str, query: dict[str, str]) -> UploadTerms:
+        params = self._verify("PUT", key, query, {"expires", "size", "type", "sha256"})
+        return UploadTerms(key=key, size=int(params["size"]), content_type=check_content_type(params["type"]),
+                           sha256=check_sha256(params["sha256"]))
+
+    def receive(self, terms: UploadTerms) -> Upload:
+        """Start taking in the bytes of a verified upload."""
+        return Upload(self, terms)
+
+    def seconds_left(self, terms: DownloadTerms) -> int:
+        return max(0, terms.expires_at - int(self.clock.now().timestamp()))
+
+    def _store_upload(self, terms: UploadTerms, spooled: IO[bytes]) -> BlobInfo:
+        info = BlobInfo(key=terms.key, size=terms.size, content_type=terms.content_type,
+                        metadata={"sha256": terms.sha256})
+        self._commit(info, lambda target: _atomic_write(target, source=spooled))
+        return info
+
+
+class Upload:
+    """An upload in progress: refuses more bytes than were signed for, then checks size and checksum."""
+
+    def __init__(self, store: FileBlobStore, terms: UploadTerms) -> None:
+        self.store = store
+        self.terms = terms
+        self.received = 0
+        self._digest = hashlib.sha256()
+        self._spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115
+
+    def write(self, chunk: bytes) -> None:
+        self.received += len(chunk)
+        if self.received > self.terms.size:
+            self.abort()
+            raise BlobTooLarge(f"the URL was signed for {self.terms.size} bytes; more arrived")
+        self._digest.update(chunk)
+        self._spool.write(chunk)
+
+    def finish(self) -> BlobInfo:
+        try:
+            if self.received != self.terms.size:
+                raise UploadRejected(f"the URL was signed for {self.terms.size} bytes; {self.received} arrived")
+            if self._digest.hexdigest() != self.terms.sha256:
+                raise UploadRejected("the bytes do not have the SHA-256 the URL was signed for")
+            return self.store._store_upload(self.terms, self._spool)
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        self._spool.close()
+

@@ -23,7 +23,7 @@ import jwt
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -32,6 +32,8 @@ from ..api.problems import PROBLEM_BASE, PROBLEM_JSON
 from .tokens import LocalTokens
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+SPA_HOME = "/desk/views/mine"
+SPA_ROUTES = ("/desk/", "/sign-in")  # the agent SPA's client-side routes; never API roots
 
 
 @dataclass
@@ -210,7 +212,7 @@ class LocalGateway:
 
     async def home(self, request: Request) -> Response:
         if self.spa_dir is not None:
-            return FileResponse(self.spa_dir / "index.html")
+            return RedirectResponse(SPA_HOME, status_code=302)
         return HTMLResponse(LANDING)
 
     def app(self) -> Starlette:
@@ -238,9 +240,26 @@ class LocalGateway:
         return await self.fallback(request)
 
     async def fallback(self, request: Request) -> Response:
-        if request.method == "GET" and self.spa_dir is not None and "text/html" in request.headers.get("accept", ""):
-            return FileResponse(self.spa_dir / "index.html")  # SPA deep links
+        if request.method in ("GET", "HEAD") and self.spa_dir is not None:
+            static = self._spa_file(request.url.path)
+            if static is not None:
+                return FileResponse(static)  # favicon, locales and other files Vite copies to dist/
+            path = request.url.path
+            if path.startswith(SPA_ROUTES) or "text/html" in request.headers.get("accept", ""):
+                return FileResponse(self.spa_dir / "index.html")  # SPA deep links
         return problem(404, "no-such-route", "Not Found", f"no route {request.url.path}")
+
+    def _spa_file(self, path: str) -> Path | None:
+        """A file of the built SPA, never a path that leads out of its folder."""
+        assert self.spa_dir is not None
+        relative = path.lstrip("/")
+        if not relative:
+            return None
+        root = self.spa_dir.resolve()
+        candidate = (root / relative).resolve()
+        if not candidate.is_relative_to(root) or not candidate.is_file() or candidate.name == "index.html":
+            return None
+        return candidate
 
 
 LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Caseline</title></head>

@@ -13,16 +13,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
+from starlette.routing import WebSocketRoute
 
 from .. import bootstrap
 from ..adapters.embedded.memory_metrics import MemoryMetrics
 from ..adapters.embedded.outbox_dispatcher import OutboxDispatcher
 from ..adapters.embedded.sqlite_table import SqliteTable
+from ..adapters.embedded.websocket_hub import WebSocketHub
 from ..consumers.registry import local_consumers
 from ..domain.auth import Role
 from ..settings import AdapterSet, Settings
 from .gateway import LocalGateway
-from .tokens import LocalTokens
+from .live import LiveSocket
+from .signin import LocalSignIn
+from .tokens import TOKEN_LIFETIME_SECONDS, LocalTokens
 
 REPO_ROOT = Path(__file__).resolve().parents[5]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
@@ -47,10 +51,10 @@ class LocalPlatform:
     dispatcher: OutboxDispatcher
     gateway: LocalGateway
     metrics: MemoryMetrics
+    hub: WebSocketHub | None = None
 
     def token_for(self, login: DevLogin) -> str:
-        return self.tokens.issue(subject=f"local|{login.email}", role=login.role, caseline_id=login.caseline_id,
-                                 name=login.name, email=login.email)
+        return issue_token(self.tokens, login)
 
     def start_background(self) -> None:
         self.dispatcher.start()
@@ -75,11 +79,15 @@ def build_local(settings: Settings) -> LocalPlatform:
     bootstrap.use(platform)
     table = platform.table
     assert isinstance(table, SqliteTable)
+    hub = WebSocketHub()
+    live = bootstrap.live_updates(settings, hub=hub)
     dispatcher = OutboxDispatcher(
-        table, platform.deps, local_consumers(), max_attempts=settings.dispatcher_max_attempts,
+        table, platform.deps, local_consumers(live), max_attempts=settings.dispatcher_max_attempts,
         archive=Path(settings.data_dir) / "events.jsonl",
     )
     tokens = LocalTokens(settings)
+    sign_in = LocalSignIn(lambda: dev_logins(platform), lambda login, lifetime: issue_token(tokens, login, lifetime))
+    local_routes = [*sign_in.routes(), WebSocketRoute("/ws", LiveSocket(tokens, live, hub).serve)]
 
     def openapi() -> dict:
         from ..api.openapi import openapi_document
@@ -100,9 +108,9 @@ def build_local(settings: Settings) -> LocalPlatform:
     gateway = LocalGateway(
         functions_dir=FUNCTIONS_DIR, tokens=tokens, max_body_bytes=settings.max_body_bytes,
         openapi=openapi, swagger_html=swagger, metrics=metric_page, spa_dir=SPA_DIR,
-        on_request_done=dispatcher.notify,
+        on_request_done=dispatcher.notify, extra_routes=local_routes,
     )
-    return LocalPlatform(platform, tokens, dispatcher, gateway, metrics)
+    return LocalPlatform(platform, tokens, dispatcher, gateway, metrics, hub)
 
 
 def serve(settings: Settings, *, host: str, port: int, seed: bool = True) -> None:
@@ -122,6 +130,11 @@ def serve(settings: Settings, *, host: str, port: int, seed: bool = True) -> Non
     finally:
         local.stop()
         print("Caseline stopped.")
+
+
+def issue_token(tokens: LocalTokens, login: DevLogin, lifetime: int = TOKEN_LIFETIME_SECONDS) -> str:
+    return tokens.issue(subject=f"local|{login.email}", role=login.role, caseline_id=login.caseline_id,
+                        name=login.name, email=login.email, lifetime=lifetime)
 
 
 def dev_logins(platform: bootstrap.Platform, *, customers: int = 3) -> list[DevLogin]:

@@ -57,8 +57,12 @@ def broadcast(live: LiveUpdates, payload: bytes, *, now: int) -> PushReport:
 
     A failure on one connection does not stop the others; the report names it so the caller can log it.
     """
+    return _push_all(live, live.registry.live_staff(now=now), payload)
+
+
+def _push_all(live: LiveUpdates, connections: list[LiveConnection], payload: bytes) -> PushReport:
     report = PushReport()
-    for connection in live.registry.live_staff(now=now):
+    for connection in connections:
         try:
             sent = live.pusher.push(connection.connection_id, payload)
         except PushFailed:
@@ -73,10 +77,14 @@ def broadcast(live: LiveUpdates, payload: bytes, *, now: int) -> PushReport:
 
 
 def push_case_change(store: Store, live: LiveUpdates, event: EventEnvelope, *, now: int) -> PushReport:
-    notice = case_changed(store, event)
+    """One Query for the connections, then (only when someone is listening) one GetItem for the case."""
+    if not is_case_event(event):
+        return PushReport()
+    connections = live.registry.live_staff(now=now)
+    notice = case_changed(store, event) if connections else None
     if notice is None:
         return PushReport()
-    return broadcast(live, notice.model_dump_json().encode(), now=now)
+    return _push_all(live, connections, notice.model_dump_json().encode())
 
 
 def open_connection(live: LiveUpdates, principal: Principal, connection_id: str, *, now: int,

@@ -57,6 +57,8 @@ class DeploymentConfig:
     powertools_version: str = ""
     powertools_layer_arn: str | None = None
     functions_dir: Path = field(default_factory=lambda: REPO_ROOT / "functions")
+    # Where the single-page apps are; `<web_dir>/<site>/dist` is deployed when it has been built.
+    web_dir: Path = field(default_factory=lambda: REPO_ROOT / "web")
     sso: SsoProvider | None = None
 
     def __post_init__(self) -> None:
@@ -100,6 +102,19 @@ class DeploymentConfig:
     def api_domain(self) -> str:
         return f"api.{self.domain_name}"
 
+    @property
+    def api_base_url(self) -> str:
+        return f"https://{self.api_domain}"
+
+    @property
+    def websocket_domain(self) -> str:
+        return f"ws.{self.domain_name}"
+
+    @property
+    def websocket_url(self) -> str:
+        """What browsers connect to; the failover record pair sends them to the healthy region."""
+        return f"wss://{self.websocket_domain}"
+
     @classmethod
     def from_node(cls, node: Node) -> DeploymentConfig:
         """Build the config from `caseline:*` context keys; unknown keys are an error, not a silent typo."""
@@ -130,7 +145,7 @@ def _coerce(name: str, raw: object) -> object:
         return tuple(str(s) for s in raw)  # type: ignore[union-attr]
     if name in ("log_retention_days", "event_archive_days"):
         return int(raw)  # type: ignore[call-overload]
-    if name == "functions_dir":
+    if name in ("functions_dir", "web_dir"):
         path = Path(str(raw))
         return path if path.is_absolute() else REPO_ROOT / path
     if name == "sso":

@@ -32,6 +32,13 @@ def acknowledge_all(scope: IConstruct, findings: dict[str, str]) -> None:
         acknowledge(scope, rule, reason)
 
 
+def logical_id(construct: IConstruct) -> str:
+    """The CloudFormation logical id of a construct's resource, as cdk-nag prints it inside `<...>`."""
+    stack = cdk.Stack.of(construct)
+    resource = construct.node.default_child or construct
+    return str(stack.resolve(stack.get_logical_id(resource)))  # type: ignore[arg-type]
+
+
 # Constructs the CDK adds on its own: the singleton Lambda behind AwsCustomResource (the replica stream
 # lookup, the event log's resource policy) and those custom resources' policies.
 _CDK_SINGLETON = "AWS679f53fac002430cb0da5b7982bd2287"
@@ -53,3 +60,30 @@ def acknowledge_cdk_internals(stack: cdk.Stack) -> None:
             acknowledge(child, next(iter(_CDK_INTERNALS)), _CDK_INTERNALS[next(iter(_CDK_INTERNALS))])
         elif child.node.id.startswith("EventsLogGroupPolicy"):
             acknowledge(child, "IAM5[Resource::*]", _CDK_INTERNALS["IAM5[Resource::*]"])
+
+
+# The CDK's BucketDeployment handler (one per stack and memory size): it copies an asset zip from the CDK
+# assets bucket into a destination bucket and invalidates CloudFront, with policies the CDK writes.
+_DEPLOYMENT_HANDLER = "Custom::CDKBucketDeployment"
+_DEPLOYMENT_REASON = (
+    "The CDK's own BucketDeployment handler, run only during deployments: it reads the asset zip from the "
+    "CDK assets bucket and syncs it into the site bucket (list, get, put, delete under that bucket), and "
+    "creates CloudFront invalidations, which have no resource-level permissions."
+)
+
+
+def acknowledge_bucket_deployments(stack: cdk.Stack, destination_buckets: list[IConstruct]) -> None:
+    """Acknowledge the findings on the handler the CDK adds for `BucketDeployment`, named one by one."""
+    assets = f"cdk-{cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-{stack.account}-{stack.region}"
+    findings = [
+        "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        *(f"IAM5[Action::s3:{verb}*]" for verb in ("GetBucket", "GetObject", "List", "Abort", "DeleteObject")),
+        f"IAM5[Resource::arn:<AWS::Partition>:s3:::{assets}/*]",
+        *(f"IAM5[Resource::<{logical_id(bucket)}.Arn>/*]" for bucket in destination_buckets),
+        "IAM5[Resource::*]",
+        "L1",
+    ]
+    handlers = [child for child in stack.node.children if child.node.id.startswith(_DEPLOYMENT_HANDLER)]
+    for handler in handlers:
+        for finding in findings:
+            acknowledge(handler, finding, _DEPLOYMENT_REASON)

@@ -31,9 +31,13 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 from aws_cdk import assertions  # noqa: E402
 from caseline_cdk.app import build_app, new_app  # noqa: E402
 from caseline_cdk.config import DeploymentConfig  # noqa: E402
+from caseline_cdk.routes import api_routes  # noqa: E402
+from caseline_cdk.stacks.service import EVENT_FUNCTIONS  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
-FUNCTION_NAMES = ("cases_api", "customers_api", "staff_api", "health", "outbox_publisher")
+FUNCTION_NAMES = (*(routes.function.name for routes in api_routes()), *EVENT_FUNCTIONS)
+# The session's web tree: the agent app "built", the portal not, so both ways of deploying a site are synthesized.
+BUILT_AGENT = {"index.html": "<!doctype html><title>agent</title>", "assets/app.js": "console.log('agent')"}
 PRIMARY, SECONDARY = DeploymentConfig().regions
 
 
@@ -81,12 +85,21 @@ def functions_tree(target: Path) -> tuple[Path, list[str]]:
     return target, stand_ins
 
 
+def web_tree(target: Path) -> Path:
+    for name, text in BUILT_AGENT.items():
+        (target / "agent" / "dist" / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / "agent" / "dist" / name).write_text(text)
+    (target / "portal").mkdir()
+    return target
+
+
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     functions_dir, stand_ins = functions_tree(tmp_path_factory.mktemp("functions"))
+    web_dir = web_tree(tmp_path_factory.mktemp("web"))
     outdir = tmp_path_factory.mktemp("cdk.out")
     started = time.perf_counter()
-    app = new_app({"caseline:functions_dir": str(functions_dir)}, outdir=outdir)
+    app = new_app({"caseline:functions_dir": str(functions_dir), "caseline:web_dir": str(web_dir)}, outdir=outdir)
     stacks = build_app(app)
     error = None
     try:

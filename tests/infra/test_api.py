@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
+from functools import cache
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
+from caseline.api.catalog import ApiFunction, function_for_path
+from caseline_cdk.config import ConfigError
 from caseline_cdk.constructs.firewall import decimal_greater_than
+from caseline_cdk.routes import api_routes
 from hypothesis import given
 from hypothesis import strategies as st
 
-from .conftest import PRIMARY, SECONDARY, Synthesized
+from .conftest import PRIMARY, ROOT, SECONDARY, Synthesized
 
 SERVICE_STACKS = ("service-primary", "service-secondary")
-PUBLIC = {("GET", "/health")}
-ROUTES = {
-    "/cases": "cases_api",
-    "/cases/{proxy+}": "cases_api",
-    "/queues/{proxy+}": "cases_api",
-    "/customers": "customers_api",
-    "/customers/{proxy+}": "customers_api",
-    "/me": "customers_api",
-    "/agents": "staff_api",
-    "/teams": "staff_api",
-    "/users/{user_id}/roles": "staff_api",
-    "/health": "health",
-}
+OPENAPI = json.loads((ROOT / "schemas" / "openapi.json").read_text())
+# (method, path) of every documented operation, and the ones the document marks public (no security).
+OPERATIONS = sorted(
+    (method.upper(), path) for path, ops in OPENAPI["paths"].items() for method in ops if method != "parameters"
+)
+PUBLIC = {(m, p) for m, p in OPERATIONS if not OPENAPI["paths"][p][m.lower()].get("security")}
 
 
 def resource_paths(synth: Synthesized, key: str) -> dict[str, str]:
@@ -67,9 +66,7 @@ def function_of(synth: Synthesized, key: str, props: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("key", SERVICE_STACKS)
-def test_every_non_public_method_has_the_cognito_authorizer_and_an_api_key(
-    synth: Synthesized, key: str
-) -> None:
+def test_every_non_public_method_has_the_cognito_authorizer_and_an_api_key(synth: Synthesized, key: str) -> None:
     authorizers = synth.resources(key, "AWS::ApiGateway::Authorizer")
     ((authorizer_id, authorizer),) = authorizers.items()
     assert authorizer["Properties"]["Type"] == "COGNITO_USER_POOLS"
@@ -87,16 +84,105 @@ def test_every_non_public_method_has_the_cognito_authorizer_and_an_api_key(
             assert props["ApiKeyRequired"] is True, (verb, path)
 
 
+def concrete(path: str) -> list[str]:
+    """A request path for a documented path: every `{parameter}` filled with a sample value."""
+    return [re.sub(r"^\{[^}]+\}$", "01HSAMPLE", segment) for segment in path.strip("/").split("/")]
+
+
+def gateway_match(resources: set[str], segments: list[str]) -> str | None:
+    """The API Gateway resource a request path lands on: a literal segment before a `{parameter}`, and
+    `{proxy+}` takes whatever is left."""
+
+    def walk(prefix: str, rest: list[str]) -> str | None:
+        if not rest:
+            return prefix or "/" if (prefix or "/") in resources else None
+        children = {r[len(prefix) + 1 :].split("/", 1)[0] for r in resources if r.startswith(prefix + "/")}
+        head, tail = rest[0], rest[1:]
+        if head in children and (found := walk(f"{prefix}/{head}", tail)):
+            return found
+        for child in sorted(c for c in children if c.startswith("{") and not c.endswith("+}")):
+            if found := walk(f"{prefix}/{child}", tail):
+                return found
+        greedy = [c for c in children if c.endswith("+}")]
+        return f"{prefix}/{greedy[0]}" if greedy else None
+
+    return walk("", segments)
+
+
+@cache
+def resolver_routes(function: str) -> set[tuple[str, str]]:
+    """(method, path) the function's own Powertools resolver serves, read from its handler module."""
+    handler = ROOT / "functions" / function / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"routes_of_{function}", handler)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    app = module.app
+    return {
+        (route.method.upper(), re.sub(r"<(\w+)>", r"{\1}", route.path))
+        for route in app._static_routes + app._dynamic_routes
+    }
+
+
 @pytest.mark.parametrize("key", SERVICE_STACKS)
-def test_each_resource_group_is_one_function_behind_a_proxy_integration(synth: Synthesized, key: str) -> None:
-    served = {}
+def test_every_documented_operation_reaches_the_function_that_serves_it(synth: Synthesized, key: str) -> None:
+    """Every path of schemas/openapi.json is routed, with its method, to the catalog's function, and that
+    function's resolver really has the route; the authorizer guards every operation the document secures."""
+    routed = {path: {} for path in resource_paths(synth, key).values()}
     for verb, path, props in methods(synth, key):
-        if verb == "OPTIONS":
-            continue
+        routed.setdefault(path, {})[verb] = props
+    assert len(OPERATIONS) > 30
+    for verb, path in OPERATIONS:
+        resource = gateway_match(set(routed), concrete(path))
+        assert resource is not None, f"{verb} {path} is not routed"
+        props = routed[resource].get(verb) or routed[resource].get("ANY")
+        assert props is not None, f"{verb} {path} lands on {resource}, which has no {verb} or ANY method"
         assert props["Integration"]["Type"] == "AWS_PROXY"
-        served[path] = function_of(synth, key, props)
-    assert {path: served.get(path) for path in ROUTES} == ROUTES
-    assert ("GET", "/health") in {(v, p) for v, p, _ in methods(synth, key)}
+        expected = function_for_path(path)
+        assert expected is not None
+        assert function_of(synth, key, props) == expected.name, (verb, path)
+        assert (verb, path) in resolver_routes(expected.name), f"{expected.name} does not serve {verb} {path}"
+        if (verb, path) in PUBLIC:
+            assert props["AuthorizationType"] == "NONE", (verb, path)
+        else:
+            assert props["AuthorizationType"] == "COGNITO_USER_POOLS", (verb, path)
+
+
+@pytest.mark.parametrize("key", SERVICE_STACKS)
+def test_only_documented_roots_are_deployed_and_public_routes_are_exact(synth: Synthesized, key: str) -> None:
+    """Routes only the local runtime serves (the dev sign-in) never reach AWS; nothing hides under /health."""
+    documented_roots = {p.strip("/").split("/")[0] for _, p in OPERATIONS}
+    for verb, path, _ in methods(synth, key):
+        if verb != "OPTIONS" and path != "/":
+            assert path.strip("/").split("/")[0] in documented_roots, (verb, path)
+    public_methods = {
+        (v, p) for v, p, props in methods(synth, key) if v != "OPTIONS" and props["AuthorizationType"] == "NONE"
+    }
+    assert public_methods == PUBLIC
+
+
+def test_route_derivation_follows_the_document_and_the_catalog() -> None:
+    document = {
+        "paths": {
+            "/health": {"get": {}},
+            "/cases": {"post": {}},
+            "/cases/{case_id}/attachments/uploads": {"post": {}},
+            "/merges/{merge_id}/undo": {"post": {}},
+        }
+    }
+    catalog = (
+        ApiFunction("cases_api", ("cases", "merges", "views")),
+        ApiFunction("dev_auth", ("auth",)),
+        ApiFunction("health", ("health",), public=True),
+    )
+    routes = {r.function.name: (r.paths, r.methods) for r in api_routes(document, catalog)}
+    assert routes == {
+        "cases_api": (("/cases", "/cases/{proxy+}", "/merges/{proxy+}"), ("ANY",)),
+        "health": (("/health",), ("GET",)),
+    }
+    document["paths"]["/reports"] = {"get": {}}
+    with pytest.raises(ConfigError, match="reports"):
+        api_routes(document, catalog)
 
 
 @pytest.mark.parametrize("key", SERVICE_STACKS)
@@ -111,11 +197,7 @@ def test_stage_logs_traces_and_throttles(synth: Synthesized, key: str) -> None:
                 "Format": Match.string_like_regexp("requestId"),
             },
             "MethodSettings": Match.array_with(
-                [
-                    Match.object_like(
-                        {"ThrottlingRateLimit": 500, "ThrottlingBurstLimit": 1000, "LoggingLevel": "ERROR"}
-                    )
-                ]
+                [Match.object_like({"ThrottlingRateLimit": 500, "ThrottlingBurstLimit": 1000, "LoggingLevel": "ERROR"})]
             ),
         },
     )
@@ -176,9 +258,7 @@ def test_size_regex_edges() -> None:
     assert not pattern.match("abc")
 
 
-@pytest.mark.parametrize(
-    ("key", "role"), [("service-primary", "PRIMARY"), ("service-secondary", "SECONDARY")]
-)
+@pytest.mark.parametrize(("key", "role"), [("service-primary", "PRIMARY"), ("service-secondary", "SECONDARY")])
 def test_failover_record_and_health_check_per_region(synth: Synthesized, key: str, role: str) -> None:
     region = PRIMARY if role == "PRIMARY" else SECONDARY
     template = synth.template(key)
@@ -196,9 +276,7 @@ def test_failover_record_and_health_check_per_region(synth: Synthesized, key: st
         },
     )
     ((check_id, check),) = synth.resources(key, "AWS::Route53::HealthCheck").items()
-    assert f"execute-api.{region}" in str(
-        check["Properties"]["HealthCheckConfig"]["FullyQualifiedDomainName"]
-    )
+    assert f"execute-api.{region}" in str(check["Properties"]["HealthCheckConfig"]["FullyQualifiedDomainName"])
     template.has_resource_properties(
         "AWS::Route53::RecordSet",
         {
@@ -235,7 +313,4 @@ def test_cors_preflight_allows_only_the_two_web_apps(synth: Synthesized, key: st
         assert "AgentSiteDistribution" in origin
         assert "PortalSiteDistribution" in echoed
         assert "'*'" not in origin
-        assert (
-            "If-Match"
-            in response["ResponseParameters"]["method.response.header.Access-Control-Allow-Headers"]
-        )
+        assert "If-Match" in response["ResponseParameters"]["method.response.header.Access-Control-Allow-Headers"]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import json
+import re
+
 import pytest
 from aws_cdk.assertions import Match
+from caseline.ports.table import INDEXES, TTL_ATTRIBUTE
 
-from .conftest import PRIMARY, SECONDARY, Synthesized
+from .conftest import PRIMARY, ROOT, SECONDARY, Synthesized
 
 ALIAS_ARN = f"arn:aws:kms:{SECONDARY}:111111111111:alias/caseline-data"
 
@@ -46,19 +51,54 @@ def test_table_is_global_with_replica_pitr_deletion_protection_and_cmk(synth: Sy
     )
 
 
-def test_table_has_the_three_overloaded_indexes(synth: Synthesized) -> None:
+def _indexes_named_in_code() -> set[str]:
+    """Every `gsiN` string constant in the caseline package: the indexes the code queries or writes keys for."""
+    names = set()
+    for path in (ROOT / "layers" / "core" / "python" / "caseline").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"gsi\d+", node.value):
+                names.add(node.value)
+    return names
+
+
+def test_every_index_the_code_uses_exists_with_its_key_attributes(synth: Synthesized) -> None:
     (table,) = [
         t for t in synth.resources("data-primary", "AWS::DynamoDB::GlobalTable").values()
         if t["Properties"]["TableName"] == "caseline"
     ]  # fmt: skip
-    indexes = {
+    props = table["Properties"]
+    deployed = {
         gsi["IndexName"]: (
-            [k["AttributeName"] for k in gsi["KeySchema"]],
+            {k["KeyType"]: k["AttributeName"] for k in gsi["KeySchema"]},
             gsi["Projection"]["ProjectionType"],
         )
-        for gsi in table["Properties"]["GlobalSecondaryIndexes"]
+        for gsi in props["GlobalSecondaryIndexes"]
     }
-    assert indexes == {f"gsi{n}": ([f"gsi{n}pk", f"gsi{n}sk"], "ALL") for n in (1, 2, 3)}
+    used = _indexes_named_in_code()
+    assert {"gsi1", "gsi4", "gsi5"} <= used  # the scan finds what the store queries
+    assert used <= set(INDEXES)
+    for name, (partition, sort) in INDEXES.items():
+        if name is None:
+            assert props["KeySchema"] == [
+                {"AttributeName": partition, "KeyType": "HASH"},
+                {"AttributeName": sort, "KeyType": "RANGE"},
+            ]
+        else:
+            assert deployed[name] == ({"HASH": partition, "RANGE": sort}, "ALL"), name
+    assert set(deployed) == {name for name in INDEXES if name is not None}
+    attribute_types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    assert attribute_types == {a: "S" for keys in INDEXES.values() for a in keys}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+
+
+@pytest.mark.parametrize("key", ["service-primary", "service-secondary"])
+def test_api_functions_may_query_every_index(synth: Synthesized, key: str) -> None:
+    granted = set()
+    for policy in synth.resources(key, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Action"] == "dynamodb:Query" or "dynamodb:Query" in statement["Action"]:
+                granted |= set(re.findall(r"/index/(gsi\d+)", json.dumps(statement["Resource"])))
+    assert granted == {name for name in INDEXES if name is not None}
 
 
 def test_only_the_primary_owns_the_global_table(synth: Synthesized) -> None:

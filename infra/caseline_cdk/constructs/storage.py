@@ -11,12 +11,17 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from caseline.ports.table import INDEXES, TTL_ATTRIBUTE
 from constructs import Construct
 
 from ..config import DeploymentConfig
 from ..nag import acknowledge, acknowledge_all
 
-GSI_NAMES = ("gsi1", "gsi2", "gsi3")
+# The table's key attributes and its global secondary indexes come from the table port, the one place the
+# code names them: an index the code queries cannot be missing from the deployed table.
+TABLE_KEYS = INDEXES[None]
+GSI_KEYS = {name: keys for name, keys in INDEXES.items() if name is not None}
+GSI_NAMES = tuple(GSI_KEYS)
 
 
 class DataKey(Construct):
@@ -60,19 +65,19 @@ class CaseTable(Construct):
             self,
             "Table",
             table_name=table_name,
-            partition_key=dynamodb.Attribute(name="pk", type=string),
-            sort_key=dynamodb.Attribute(name="sk", type=string),
+            partition_key=dynamodb.Attribute(name=TABLE_KEYS[0], type=string),
+            sort_key=dynamodb.Attribute(name=TABLE_KEYS[1], type=string),
             billing=dynamodb.Billing.on_demand(),
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
                     index_name=name,
-                    partition_key=dynamodb.Attribute(name=f"{name}pk", type=string),
-                    sort_key=dynamodb.Attribute(name=f"{name}sk", type=string),
+                    partition_key=dynamodb.Attribute(name=partition, type=string),
+                    sort_key=dynamodb.Attribute(name=sort, type=string),
                     projection_type=dynamodb.ProjectionType.ALL,
                 )
-                for name in GSI_NAMES
+                for name, (partition, sort) in GSI_KEYS.items()
             ],
-            time_to_live_attribute="expires_at",
+            time_to_live_attribute=TTL_ATTRIBUTE,
             dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True

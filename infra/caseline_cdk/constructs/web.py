@@ -8,13 +8,15 @@ an origin group: the primary region's bucket, failing over per request to the se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
 from ..config import DeploymentConfig
@@ -22,6 +24,29 @@ from ..nag import acknowledge_all
 from .storage import ReplicationRole
 
 SITES = ("agent", "portal")
+CONFIG_FILE = "config.json"
+PLACEHOLDER_PAGE = (
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Caseline</title></head>"
+    "<body><p>This app has not been built. Run <code>make web</code> and deploy again.</p></body></html>"
+)
+
+
+def built_bundle(web_dir: Path, site: str) -> Path | None:
+    """`web/<site>/dist` when the app has been built (it has an index.html), else None."""
+    dist = web_dir / site / "dist"
+    return dist if (dist / "index.html").is_file() else None
+
+
+def bundle_source(web_dir: Path, site: str) -> s3deploy.ISource:
+    """The built app, or a one-page placeholder made at synth time, so synth never needs a web build.
+
+    The placeholder is written by the CDK into a temporary directory and staged into the cloud assembly
+    like any asset; nothing is created in the repository.
+    """
+    dist = built_bundle(web_dir, site)
+    if dist is None:
+        return s3deploy.Source.data("index.html", PLACEHOLDER_PAGE)
+    return s3deploy.Source.asset(str(dist), exclude=[CONFIG_FILE])
 
 
 def _site_bucket(scope: Construct, *, name: str, access_logs: s3.IBucket, **extra: object) -> s3.Bucket:
@@ -88,6 +113,7 @@ class SpaSite(Construct):
         connect_sources: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
+        self.site = site
         primary, secondary = config.regions
         replica = s3.Bucket.from_bucket_attributes(
             self,
@@ -193,3 +219,33 @@ class SpaSite(Construct):
     @property
     def url(self) -> str:
         return f"https://{self.distribution.distribution_domain_name}"
+
+    def deploy(self, *, web_dir: Path, runtime_config: Mapping[str, object]) -> None:
+        """Upload the app and, next to it, the `/config.json` the app reads at start.
+
+        Two deployments: the bundle (pruning what a new build no longer has, but never config.json), and
+        the config, which is served with `no-cache` so a redeploy's values reach browsers at once. Both
+        invalidate what they changed; replication copies both to the failover bucket.
+        """
+        self.bundle = s3deploy.BucketDeployment(
+            self,
+            "Bundle",
+            sources=[bundle_source(web_dir, self.site)],
+            destination_bucket=self.bucket,
+            exclude=[CONFIG_FILE],
+            distribution=self.distribution,
+            distribution_paths=["/*"],
+            memory_limit=512,
+        )
+        self.config = s3deploy.BucketDeployment(
+            self,
+            "Config",
+            sources=[s3deploy.Source.json_data(CONFIG_FILE, dict(runtime_config))],
+            destination_bucket=self.bucket,
+            prune=False,
+            cache_control=[s3deploy.CacheControl.no_cache()],
+            content_type="application/json",
+            distribution=self.distribution,
+            distribution_paths=[f"/{CONFIG_FILE}"],
+            memory_limit=512,  # the same as the bundle's, so both share the one handler function
+        )

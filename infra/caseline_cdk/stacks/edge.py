@@ -8,12 +8,14 @@ failover copies of the buckets that the distributions' origin groups fall back t
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from ..config import DeploymentConfig
 from ..constructs.identity import web_client
 from ..constructs.storage import AccessLogsBucket
 from ..constructs.web import SITES, SiteFailoverOrigin, SpaSite
+from ..nag import acknowledge_bucket_deployments
 from .identity import IdentityStack
 
 
@@ -45,10 +47,14 @@ class EdgeStack(cdk.Stack):
         )
         region = config.primary_region
         access_logs = AccessLogsBucket(self, "AccessLogs", for_cloudfront=True).bucket
+        # What the apps may call: the API, live updates, Cognito, and the attachment buckets of both
+        # regions (uploads and downloads go straight to S3 through presigned URLs).
         connect_sources = [
-            f"https://{config.api_domain}",
+            config.api_base_url,
+            config.websocket_url,
             f"https://cognito-idp.{region}.amazonaws.com",
             f"https://*.auth.{region}.amazoncognito.com",
+            *(f"https://{config.attachments_bucket_name(r)}.s3.{r}.amazonaws.com" for r in config.regions),
         ]
         self.sites = {
             site: SpaSite(
@@ -72,7 +78,20 @@ class EdgeStack(cdk.Stack):
         self.portal_client = web_client(
             self, "PortalClient", pool=identity.customers.pool, callback_urls=[f"{portal.url}/"]
         )
-        # What the web builds need at run time (written into their config.json by the deploy step).
+        # The runtime config each app fetches from /config.json (the shape the local gateway serves too).
+        agent.deploy(
+            web_dir=config.web_dir,
+            runtime_config=spa_config(
+                config, sign_in=identity.staff.domain.base_url(), client=self.agent_client, site_url=agent.url
+            ),
+        )
+        portal.deploy(
+            web_dir=config.web_dir,
+            runtime_config=spa_config(
+                config, sign_in=identity.customers.domain.base_url(), client=self.portal_client, site_url=portal.url
+            ),
+        )
+        acknowledge_bucket_deployments(self, [site.bucket for site in self.sites.values()])
         outputs = {
             "AgentUrl": agent.url,
             "PortalUrl": portal.url,
@@ -82,6 +101,8 @@ class EdgeStack(cdk.Stack):
             "PortalBucket": portal.bucket.bucket_name,
             "AgentDistributionId": agent.distribution.distribution_id,
             "PortalDistributionId": portal.distribution.distribution_id,
+            "ApiBaseUrl": config.api_base_url,
+            "WebSocketUrl": config.websocket_url,
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)
@@ -89,3 +110,24 @@ class EdgeStack(cdk.Stack):
     @property
     def web_origins(self) -> list[str]:
         return [site.url for site in self.sites.values()]
+
+
+def spa_config(
+    config: DeploymentConfig, *, sign_in: str, client: cognito.IUserPoolClient, site_url: str
+) -> dict[str, object]:
+    """An app's `/config.json`: where the API and live updates are, and how to sign in (Cognito hosted UI).
+
+    The API and WebSocket names are the failover names, not a region's endpoint, so the file never
+    changes when a region fails over.
+    """
+    return {
+        "api_base": config.api_base_url,
+        "ws_url": config.websocket_url,
+        "auth": {
+            "mode": "cognito",
+            "domain": sign_in,
+            "client_id": client.user_pool_client_id,
+            "redirect_uri": f"{site_url}/",
+        },
+        "default_locale": "en",
+    }

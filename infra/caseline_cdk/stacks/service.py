@@ -13,6 +13,7 @@ Later capabilities extend this stack through its parts: `functions.create(...)` 
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import custom_resources as cr
@@ -23,17 +24,28 @@ from ..build import LambdaBuild
 from ..config import DeploymentConfig
 from ..constructs.api import STAGE, RestApi, RouteGroup, Throttle
 from ..constructs.api_domain import RegionalApiDomain
+from ..constructs.attachments import AttachmentAccess
 from ..constructs.events import EventBackbone
 from ..constructs.firewall import ApiFirewall
-from ..constructs.functions import FunctionFactory, FunctionSpec, Invocation
+from ..constructs.functions import CaselineFunction, FunctionFactory, FunctionSpec, Invocation
 from ..constructs.monitoring import Monitoring
+from ..constructs.realtime import ConnectionTable, Realtime
 from ..constructs.storage import GSI_NAMES, grant_table_data
 from ..nag import acknowledge_cdk_internals
+from ..routes import api_routes
 from .data import DataStack
 from .edge import EdgeStack
 from .identity import IdentityStack
 
 HEALTH_PATH = "/health"
+# Functions fed by events rather than the REST API; the API functions come from the catalog.
+EVENT_FUNCTIONS = ("outbox_publisher", "realtime_connect", "realtime_fanout")
+DESCRIPTIONS = {
+    "cases_api": "Cases, replies, notes, assignment, queues, views, saved views, bulk updates, merges",
+    "customers_api": "Customers, timeline, 360 view, /me",
+    "staff_api": "Agents, teams and role changes",
+    "health": "Regional health: is the table reachable",
+}
 # What Powertools' DynamoDB idempotency layer calls.
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
@@ -68,49 +80,9 @@ class ServiceStack(cdk.Stack):
 
         self.functions = FunctionFactory(self, "Functions", config=config, settings=settings, build=build)
         staff_pool = identity.staff.pool
-        make = self.functions.create
-        cases = make(self, FunctionSpec("cases_api", "Cases, replies, notes, assignment, queues"))
-        customers = make(self, FunctionSpec("customers_api", "Customers, timeline, 360 view, /me"))
-        staff = make(
-            self,
-            FunctionSpec(
-                "staff_api",
-                "Agents, teams and role changes",
-                settings_overrides={"staff_user_pool_id": staff_pool.user_pool_id},
-            ),
+        self.attachments = AttachmentAccess(
+            self, "Attachments", bucket_name=config.attachments_bucket_name(region), allowed_origins=edge.web_origins
         )
-        health = make(self, FunctionSpec("health", "Regional health: is the table reachable", memory_mb=256))
-        publisher = make(
-            self,
-            FunctionSpec(
-                "outbox_publisher",
-                "Outbox items from the table stream to the event bus",
-                invocation=Invocation.STREAM,
-                timeout_seconds=60,
-            ),
-        )
-
-        for api_function in (cases, customers, staff):
-            grant_table_data(api_function.role, table_arn=table.table_arn, key=data.key, indexes=GSI_NAMES)
-            grant_table_data(
-                api_function.role,
-                table_arn=data.idempotency_table.table_arn,
-                key=data.key,
-                actions=IDEMPOTENCY,
-            )
-        staff.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup"],
-                resources=[staff_pool.user_pool_arn],
-            )
-        )
-        grant_table_data(
-            health.role,
-            table_arn=table.table_arn,
-            key=data.key,
-            actions=("dynamodb:DescribeTable", "dynamodb:GetItem"),
-        )
-
         self.api = RestApi(
             self,
             "Api",
@@ -119,15 +91,31 @@ class ServiceStack(cdk.Stack):
             log_retention_days=config.log_retention_days,
             stage_throttle=Throttle(rate_per_second=500, burst=1000),
         )
-        self.api.add_routes(RouteGroup(cases, ("/cases", "/cases/{proxy+}", "/queues/{proxy+}")))
-        self.api.add_routes(RouteGroup(customers, ("/customers", "/customers/{proxy+}", "/me", "/me/{proxy+}")))
-        self.api.add_routes(
-            RouteGroup(
-                staff,
-                ("/agents", "/agents/{proxy+}", "/teams", "/teams/{proxy+}", "/users/{user_id}/roles"),
+        # One function per resource group of the catalog, mounted on the paths the OpenAPI document has.
+        self.api_functions: dict[str, CaselineFunction] = {}
+        for routes in api_routes():
+            name = routes.function.name
+            made = self.functions.create(
+                self,
+                FunctionSpec(
+                    name,
+                    DESCRIPTIONS.get(name, "API: " + ", ".join(f"/{root}" for root in routes.function.roots)),
+                    memory_mb=256 if routes.public else 512,
+                    settings_overrides=self._api_settings(name, staff_pool, data),
+                ),
             )
+            self.api_functions[name] = made
+            self.api.add_routes(RouteGroup(made, routes.paths, methods=routes.methods, public=routes.public))
+            self._grant_api_function(made, routes.public, table, data, staff_pool)
+        publisher = self.functions.create(
+            self,
+            FunctionSpec(
+                "outbox_publisher",
+                "Outbox items from the table stream to the event bus",
+                invocation=Invocation.STREAM,
+                timeout_seconds=60,
+            ),
         )
-        self.api.add_routes(RouteGroup(health, (HEALTH_PATH,), methods=("GET",), public=True))
         self.api.add_usage_plan(
             "first-party", Throttle(rate_per_second=400, burst=800), key_value=config.first_party_api_key
         )
@@ -156,6 +144,8 @@ class ServiceStack(cdk.Stack):
         )
         self.events.add_outbox_publisher(publisher, stream_arn=stream_arn, enabled=region == config.active_region)
 
+        self.realtime = self._realtime(config, settings, identity, edge, data, table)
+
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -170,6 +160,88 @@ class ServiceStack(cdk.Stack):
         acknowledge_cdk_internals(self)
         cdk.CfnOutput(self, "ApiUrl", value=self.api.api.url)
         cdk.CfnOutput(self, "HealthCheckId", value=self.domain.health_check.health_check_id)
+        cdk.CfnOutput(self, "WebSocketUrl", value=self.realtime.public_url)
+        cdk.CfnOutput(self, "RegionalWebSocketUrl", value=self.realtime.regional_url)
+        cdk.CfnOutput(self, "WebSocketManagementEndpoint", value=self.realtime.management_endpoint)
+
+    def _api_settings(self, name: str, staff_pool: cognito.IUserPool, data: DataStack) -> dict[str, str]:
+        if name == "staff_api":
+            return {"staff_user_pool_id": staff_pool.user_pool_id}
+        if name == "cases_api":
+            return {"attachments_bucket": self.attachments.bucket_name, "attachments_kms_key_id": data.key.key_arn}
+        return {}
+
+    def _grant_api_function(
+        self,
+        made: CaselineFunction,
+        public: bool,
+        table: dynamodb.ITableV2,
+        data: DataStack,
+        staff_pool: cognito.IUserPool,
+    ) -> None:
+        if public:  # /health: is the table there and readable, nothing more
+            grant_table_data(
+                made.role,
+                table_arn=table.table_arn,
+                key=data.key,
+                actions=("dynamodb:DescribeTable", "dynamodb:GetItem"),
+            )
+            return
+        grant_table_data(made.role, table_arn=table.table_arn, key=data.key, indexes=GSI_NAMES)
+        grant_table_data(made.role, table_arn=data.idempotency_table.table_arn, key=data.key, actions=IDEMPOTENCY)
+        if made.spec.name == "staff_api":
+            made.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup"],
+                    resources=[staff_pool.user_pool_arn],
+                )
+            )
+        if made.spec.name == "cases_api":
+            self.attachments.grant_signing(made)
+
+    def _realtime(
+        self,
+        config: DeploymentConfig,
+        settings: Settings,
+        identity: IdentityStack,
+        edge: EdgeStack,
+        data: DataStack,
+        table: dynamodb.ITableV2,
+    ) -> Realtime:
+        staff_pool = identity.staff.pool
+        connect = self.functions.create(
+            self,
+            FunctionSpec(
+                "realtime_connect",
+                "WebSocket $connect (verifies the staff token), $disconnect and $default (ping)",
+                memory_mb=256,
+                settings_overrides={
+                    "cognito_issuer": staff_pool.user_pool_provider_url,
+                    "cognito_client_id": edge.agent_client.user_pool_client_id,
+                },
+            ),
+        )
+        fanout = self.functions.create(
+            self,
+            FunctionSpec(
+                "realtime_fanout",
+                "Case events to every live staff WebSocket connection",
+                invocation=Invocation.ASYNC,
+                timeout_seconds=30,
+            ),
+        )
+        return Realtime(
+            self,
+            "Realtime",
+            config=config,
+            connect=connect,
+            fanout=fanout,
+            connections=ConnectionTable(self, "Connections", table_name=settings.connections_table_name, key=data.key),
+            events_backbone=self.events,
+            table_arn=table.table_arn,
+            key=data.key,
+            health_check=self.domain.health_check,
+        )
 
     def _table(self, settings: Settings, data: DataStack, primary_data: DataStack, primary: bool) -> dynamodb.ITableV2:
         """The table as this region sees it: the global table itself, or its local replica."""

@@ -1,13 +1,13 @@
-"""Lambda entry point for /cases, /queues and the workspace routes (/views, /saved-views, /merges)."""
+"""Lambda entry point for /cases (with attachments), /queues and the workspace routes (views, merges)."""
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from caseline.api.app import build_api
-from caseline.api.routes import cases, workspace
+from caseline.api.routes import attachments, cases, workspace
 
 logger = Logger(service="cases-api")
 tracer = Tracer(service="cases-api")
-app = build_api([cases.router, workspace.router])
+app = build_api([cases.router, workspace.router, attachments.router])
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

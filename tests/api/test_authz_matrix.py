@@ -5,11 +5,13 @@ The matrix must name every operation in the OpenAPI document: a new endpoint wit
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from caseline import bootstrap
 from caseline.api.openapi import openapi_document
 
 from .conftest import Api
@@ -69,6 +71,25 @@ def _merge_id(s: Setup) -> str:
     response = s.api.request("POST", f"/cases/{s.case_id}/merge", s.api.world.agent, json=_merge_body(s))
     assert response.status_code == 200, response.text
     return response.json()["merge_id"]
+
+
+def _upload_body() -> dict:
+    data = f"log line {next(_unique)}".encode()
+    return {"filename": "sync.log", "content_type": "text/plain", "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _attached_sha256(s: Setup) -> str:
+    """A file the agent uploaded and sent with a public reply on the case."""
+    data = f"screenshot {next(_unique)}".encode()
+    body = {"filename": "shot.png", "content_type": "image/png", "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()}
+    ticket = s.api.request("POST", f"/cases/{s.case_id}/attachments/uploads", s.api.world.agent, json=body).json()
+    bootstrap.deps().blobs.put(ticket["attachment"]["key"], data, content_type="image/png")
+    reply = s.api.request("POST", f"/cases/{s.case_id}/replies", s.api.world.agent,
+                          json={"text": "see attached", "attachments": [ticket["attachment"]]})
+    assert reply.status_code == 201, reply.text
+    return body["sha256"]
 
 
 Request = Callable[[Setup, str], tuple[str, str, dict]]
@@ -158,6 +179,11 @@ MATRIX: dict[tuple[str, str], tuple[Request, dict[str, int]]] = {
     ("post", "/cases/{case_id}/merge"): (
         lambda s, r: ("POST", f"/cases/{s.case_id}/merge", {"json": _merge_body(s)}), STAFF_ONLY),
     ("post", "/merges/{merge_id}/undo"): (lambda s, r: ("POST", f"/merges/{_merge_id(s)}/undo", {}), STAFF_ONLY),
+    ("post", "/cases/{case_id}/attachments/uploads"): (
+        lambda s, r: ("POST", f"/cases/{s.case_id}/attachments/uploads", {"json": _upload_body()}),
+        _created(OWNER_OR_STAFF)),
+    ("get", "/cases/{case_id}/attachments/{sha256}"): (
+        lambda s, r: ("GET", f"/cases/{s.case_id}/attachments/{_attached_sha256(s)}", {}), OWNER_OR_STAFF),
 }
 
 

@@ -15,9 +15,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 from .adapters.store import Store
+from .ports.blobs import BlobStore
 from .ports.clock import Clock, Ids, SystemClock, UlidIds
 from .ports.connections import Pusher
 from .ports.table import Item, Table
+from .services.commands import MAX_ATTACHMENT_BYTES
 from .services.context import Deps, Metrics
 from .services.realtime import LiveUpdates
 from .settings import AdapterSet, Settings
@@ -45,6 +47,7 @@ def build(
     ids: Ids | None = None,
     metrics: Metrics | None = None,
     idempotency: BasePersistenceLayer | None = None,
+    blobs: BlobStore | None = None,
 ) -> Platform:
     clock = clock or SystemClock()
     if table is None:
@@ -52,7 +55,7 @@ def build(
     idempotency_layer = idempotency or _idempotency(settings)
     store = Store(table, clock_now=clock.now, outbox_ttl_days=settings.outbox_ttl_days)
     deps = Deps(store=store, clock=clock, ids=ids or UlidIds(), settings=settings,
-                metrics=metrics or _metrics(settings))
+                metrics=metrics or _metrics(settings), blobs=blobs or _blobs(settings, clock))
     return Platform(settings=settings, table=table, deps=deps, idempotency=lambda: idempotency_layer)
 
 
@@ -84,6 +87,19 @@ def live_updates(settings: Settings, *, hub: Pusher | None = None, table: Table 
     if hub is None:
         raise ValueError("the embedded live updates push through the local gateway's hub")
     return LiveUpdates(TableConnectionRegistry(table or SqliteTable.memory(), scope="local"), hub)
+
+
+def _blobs(settings: Settings, clock: Clock) -> BlobStore:
+    if settings.adapters is AdapterSet.AWS:
+        from .adapters.aws.s3_blobs import S3BlobStore
+
+        return S3BlobStore(settings.attachments_bucket, max_size=MAX_ATTACHMENT_BYTES,
+                           kms_key_id=settings.attachments_kms_key_id, region=settings.region)
+    from .adapters.embedded.blob_files import FileBlobStore
+
+    data_dir = Path(settings.data_dir)
+    return FileBlobStore(data_dir / "blobs", max_size=MAX_ATTACHMENT_BYTES, secret_file=data_dir / "blob-secret",
+                         clock=clock)
 
 
 def _idempotency(settings: Settings) -> BasePersistenceLayer:

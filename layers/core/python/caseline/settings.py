@@ -29,6 +29,8 @@ class Settings(BaseModel):
     table_name: str = "caseline"
     idempotency_table_name: str = "caseline-idempotency"
     event_bus_name: str = "caseline"
+    attachments_bucket: str = "caseline-attachments"
+    attachments_kms_key_id: str | None = None  # SSE-KMS key for attachments; unset: the bucket's default
     region: str | None = None
     # Embedded
     data_dir: Path = Path(".caseline-data")

@@ -23,6 +23,7 @@ from ..adapters.embedded.websocket_hub import WebSocketHub
 from ..consumers.registry import local_consumers
 from ..domain.auth import Role
 from ..settings import AdapterSet, Settings
+from .blob_routes import blob_routes
 from .gateway import LocalGateway
 from .live import LiveSocket
 from .signin import LocalSignIn
@@ -108,7 +109,7 @@ def build_local(settings: Settings) -> LocalPlatform:
     gateway = LocalGateway(
         functions_dir=FUNCTIONS_DIR, tokens=tokens, max_body_bytes=settings.max_body_bytes,
         openapi=openapi, swagger_html=swagger, metrics=metric_page, spa_dir=SPA_DIR,
-        on_request_done=dispatcher.notify, extra_routes=local_routes,
+        on_request_done=dispatcher.notify, extra_routes=[*blob_routes(platform.deps.blobs), *local_routes],
     )
     return LocalPlatform(platform, tokens, dispatcher, gateway, metrics, hub)
 

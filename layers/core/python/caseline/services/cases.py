@@ -24,6 +24,7 @@ from ..domain.events import (
 )
 from ..domain.interaction import Author, AuthorKind, DeliveryStatus, Direction, Interaction, Visibility
 from ..domain.timeline import TimelineEntry, TimelineKind
+from .attachments import check_attachments
 from .authz import case_not_found, check_case_access, require_role, require_staff
 from .commands import AddNote, AddReply, AssignCase, CustomerRef, OpenCase, UpdateCase
 from .context import Change, Deps, Request, retrying
@@ -120,6 +121,9 @@ def open_case(deps: Deps, request: Request, command: OpenCase) -> Case:
         if command.requester is None:
             raise RuleViolation("staff must say who the requester is", field="requester")
         requester = command.requester
+    if command.attachments:
+        # Files are uploaded to an existing case (POST /cases/{id}/attachments/uploads); send them with a reply.
+        raise RuleViolation("attach files with a reply once the case exists", field="attachments")
     if command.team_id and deps.store.get_team(command.team_id) is None:
         raise RuleViolation(f"team {command.team_id} does not exist", field="team_id")
 
@@ -214,6 +218,7 @@ def add_reply(
             _check_version(case, expected_version)
         if case.status is CaseStatus.CLOSED:
             raise RuleViolation(f"case {case.display_number} is closed; open a follow-up case instead")
+        check_attachments(deps, case, command.attachments)
         change = Change(deps, request)
         interaction = Interaction(
             id=change.new_id(change.now),
@@ -288,6 +293,7 @@ def add_note(deps: Deps, request: Request, case_id: str, command: AddNote) -> In
 
     def attempt() -> Interaction:
         case = load_target(deps, request, case_id)
+        check_attachments(deps, case, command.attachments)
         change = Change(deps, request)
         note = Interaction(
             id=change.new_id(change.now),
@@ -298,6 +304,7 @@ def add_note(deps: Deps, request: Request, case_id: str, command: AddNote) -> In
             visibility=Visibility.INTERNAL,
             author=_author(request),
             text=command.text,
+            attachments=command.attachments,
             mentions=mentions,
             created_at=change.now,
         )

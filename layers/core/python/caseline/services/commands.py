@@ -66,6 +66,22 @@ class AddReply(Command):
 
 class AddNote(Command):
     text: str = Field(min_length=1, max_length=50_000, description="@handle mentions notify agents")
+    attachments: list[AttachmentRef] = Field(default_factory=list, max_length=100,
+                                             description="files uploaded to this case (see /attachments/uploads)")
+
+
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+CONTENT_TYPE_PATTERN = r"^[a-z0-9][a-z0-9!#$&^_.+\-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+\-]{0,126}$"
+
+
+class RequestUpload(Command):
+    """A file the caller is about to upload: the service signs a URL for exactly these bytes."""
+
+    filename: str = Field(min_length=1, max_length=255, examples=["screenshot.png"])
+    content_type: str = Field(max_length=255, pattern=CONTENT_TYPE_PATTERN, examples=["image/png"],
+                              description="lower-case type/subtype, no parameters")
+    size: int = Field(ge=1, le=MAX_ATTACHMENT_BYTES, description="bytes (at most 25 MB)")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the bytes, lower-case hex")
 
 
 class AssignCase(Command):

@@ -12,6 +12,7 @@ from ..domain.audit import GENESIS, AuditRecord, FieldChange
 from ..domain.auth import Principal
 from ..domain.errors import DomainError, VersionConflict
 from ..domain.events import EventData, envelope
+from ..ports.blobs import BlobStore
 from ..ports.clock import Clock, Ids
 from ..settings import Settings
 
@@ -32,6 +33,7 @@ class Deps:
     ids: Ids
     settings: Settings
     metrics: Metrics = field(default_factory=NoMetrics)
+    blobs: BlobStore | None = None  # attachments; bootstrap always provides one
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ...ports.connections import Pusher
 
 OVERFLOW_CLOSE_CODE = 1013
-DEFAULT_QUEUE_SIZE = 256
+DEFAULT_QUEUE_SIZE = 1024  # notices (about 0.5 KB each): a bulk update of a thousand cases still fits
 
 Send = Callable[[str], Awaitable[None]]
 Close = Callable[[int], Awaitable[None]]

@@ -253,8 +253,9 @@ class _Body:
             with_text = [sub for sub in subs if any(t.strip() for t in sub.texts)]
             with_html = [sub for sub in subs if sub.htmls]
             for sub in subs:
-                self._absorb(sub, texts=bool(with_text) and sub is with_text[0],
-                             htmls=bool(with_html) and sub is with_html[-1])
+                self._absorb(
+                    sub, texts=bool(with_text) and sub is with_text[0], htmls=bool(with_html) and sub is with_html[-1]
+                )
             return
         if ctype == "multipart/report":
             self.report_type = (str(part.get_param("report-type") or "")).lower() or None

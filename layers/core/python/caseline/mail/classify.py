@@ -122,7 +122,7 @@ _ADDRESS = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z
 _FAILED_LINES = [
     re.compile(p, re.IGNORECASE | re.MULTILINE)
     for p in (
-        rf"^\s*<({_ADDRESS})>:",  # Postfix
+        rf"^\s*<({_ADDRESS})>:?\s*$|^\s*<({_ADDRESS})>:",  # Postfix, sendmail
         rf"^\s{{2,}}({_ADDRESS})\s*$",  # Exim's indented list, SES
         rf"wasn'?t delivered to ({_ADDRESS})",  # Gmail
         rf"^\s*({_ADDRESS})\s*(\([^)]*\))?\s*$",  # Exchange: "Name (address)" or the address alone
@@ -234,6 +234,10 @@ def _typed_value(value: str | None) -> str | None:
     return (rest if semicolon else value).strip().strip("<>").strip() or None
 
 
+def _one_line(value: str | None) -> str | None:
+    return re.sub(r"\s+", " ", value).strip() if value else value
+
+
 def _strip_id(value: str | None) -> str | None:
     if not value:
         return None
@@ -291,18 +295,7 @@ def _dsn(parsed: ParsedMessage, domains: set[str]) -> BounceDetails:
     assert parsed.report is not None
     fields = [field for block in parsed.report.fields for field in block]
     reporting = _typed_value(_header(fields, "reporting-mta"))
-    recipients: list[dict[str, str | None]] = []
-    current: dict[str, str | None] | None = None
-    for field in fields:
-        name = field.name.lower()
-        if name in ("final-recipient", "original-recipient"):
-            key = "final" if name == "final-recipient" else "original"
-            if current is None or current.get(key) or (key == "original" and current.get("final")):
-                current = {}
-                recipients.append(current)
-            current[key] = _typed_value(field.value)
-        elif current is not None and name in ("action", "status", "diagnostic-code"):
-            current[name] = field.value.strip()
+    recipients = [item for block in parsed.report.fields for item in _recipient_blocks(block)]
     result: list[Recipient] = []
     for item in recipients:
         address = item.get("final") or item.get("original")
@@ -314,7 +307,7 @@ def _dsn(parsed: ParsedMessage, domains: set[str]) -> BounceDetails:
                 address=address.lower() if address.isascii() else address,
                 action=(item.get("action") or "").lower().split()[0] if item.get("action") else None,
                 status=status_match.group(1) if status_match else None,
-                diagnostic=_typed_value(item.get("diagnostic-code")),
+                diagnostic=_one_line(_typed_value(item.get("diagnostic-code"))),
             )
         )
     if not result:  # a DSN whose per-recipient part is missing or mangled: read the text instead
@@ -323,6 +316,25 @@ def _dsn(parsed: ParsedMessage, domains: set[str]) -> BounceDetails:
     return BounceDetails(
         from_dsn=True, recipients=result, reporting_mta=reporting, original_message_id=original, our_message=ours
     )
+
+
+def _recipient_blocks(block: list[HeaderField]) -> list[dict[str, str | None]]:
+    """Per-recipient fields of one DSN block; a block holding several recipients (no blank lines between
+    them, as broken DSNs have) is split where a recipient field repeats."""
+    recipients: list[dict[str, str | None]] = []
+    current: dict[str, str | None] = {}
+    for field in block:
+        name = field.name.lower()
+        key = {"final-recipient": "final", "original-recipient": "original"}.get(name, name)
+        if key not in ("final", "original", "action", "status", "diagnostic-code"):
+            continue
+        if key in current and any(k in current for k in ("final", "original")):
+            recipients.append(current)
+            current = {}
+        current[key] = _typed_value(field.value) if key in ("final", "original") else field.value.strip()
+    if "final" in current or "original" in current:
+        recipients.append(current)
+    return recipients
 
 
 def _bounce_signals(parsed: ParsedMessage) -> list[str]:
@@ -351,7 +363,7 @@ def _text_recipients(parsed: ParsedMessage) -> list[Recipient]:
     found: dict[str, Recipient] = {}
     for pattern in _FAILED_LINES:
         for match in pattern.finditer(text):
-            address = match.group(1).lower()
+            address = next(group for group in match.groups() if group and "@" in group).lower()
             if address in ignore or _DAEMON_LOCAL.match(address.rpartition("@")[0]) or address in found:
                 continue
             paragraph = _paragraph_after(text, match.start())

@@ -327,6 +327,16 @@ class _Body:
         self.report_type = self.report_type or _REPORT_PARTS[ctype]
         self.report_content_type = ctype
         payload = part.get_payload()
+        encoding = (_raw_header(part, "content-transfer-encoding") or "").strip().lower()
+        if isinstance(payload, list) and encoding in ("base64", "quoted-printable"):
+            # The stdlib splits a message/* part into header blocks before undoing its transfer encoding,
+            # which leaves an encoded report unreadable: rebuild the encoded text and decode it ourselves.
+            self.defects.append(f"{ctype} part with {encoding} transfer encoding")
+            holder = email.message.Message()
+            holder["Content-Transfer-Encoding"] = encoding
+            holder.set_payload("\n".join(_serialise(block).decode("ascii", "replace") for block in payload))
+            payload = None
+            part = holder
         if isinstance(payload, list):
             for block in payload:
                 if not isinstance(block, Message):

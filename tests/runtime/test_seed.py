@@ -143,3 +143,18 @@ def _timeline_length(platform: bootstrap.Platform, staff: Request, customer_id: 
         if page.cursor is None:
             return length
         cursor = page.cursor
+
+
+def test_seed_attaches_screenshots_and_logs_that_are_in_the_blob_store(seeded) -> None:
+    platform, _ = seeded
+    interactions = _entities(platform, "interaction")
+    attached = [(i, ref) for i in interactions for ref in i["attachments"]]
+    kinds = Counter(ref["content_type"] for _, ref in attached)
+    assert kinds["image/png"] >= 3 and kinds["text/plain"] >= 3
+    assert all(i["visibility"] == "public" for i, ref in attached if ref["content_type"] == "image/png")
+    for interaction, ref in attached:
+        assert ref["key"].startswith(f"cases/{interaction['case_id']}/{ref['sha256']}/")
+        blob = platform.deps.blobs.get(ref["key"])
+        assert blob.info.size == ref["size"] and blob.info.content_type == ref["content_type"]
+    png = next(platform.deps.blobs.get(ref["key"]).data for _, ref in attached if ref["content_type"] == "image/png")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR"

@@ -16,6 +16,7 @@ Demo customers get addresses under reserved example domains (RFC 2606), so nothi
 from __future__ import annotations
 
 import base64
+import hashlib
 import random
 import time
 import unicodedata
@@ -32,10 +33,12 @@ from ..domain.auth import SYSTEM, Principal, Role
 from ..domain.case import Case, CaseStatus, Priority
 from ..domain.common import Channel, Money
 from ..domain.customer import Customer, CustomerTier
+from ..domain.interaction import AttachmentRef
 from ..domain.timeline import TimelineKind
 from ..ports.clock import Clock, FixedClock
 from ..services import cases as case_service
 from ..services import customers as customer_service
+from ..services.attachments import attachment_key
 from ..services.commands import (
     AddNote,
     AddReply,
@@ -48,11 +51,13 @@ from ..services.commands import (
     UpdateCustomer,
 )
 from ..services.context import Deps, Request
+from .demo_files import device_log, screenshot_png
 
 HISTORY_DAYS = 60
 CUSTOMERS = 56
 CASES = 220
 SEED_MARKER = "demo_seed"
+FILES_EVERY = 20  # every 20th case story: the customer sends a screenshot, the agent's note carries a log
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD)
 
@@ -1023,8 +1028,10 @@ class _Seeder:
             ids=ids,
             metrics=platform.deps.metrics,
             idempotency=platform.idempotency(),
+            blobs=platform.deps.blobs,
         )
         self.deps: Deps = seeding.deps
+        self.stories = 0
         self.requests = 0
         self.teams: dict[str, Team] = {}
         self.staff: list[Agent] = []
@@ -1402,6 +1409,9 @@ class _CaseStory:
         self.agent = self.rng.choice([a for a in speakers if a.role is Role.AGENT] or speakers)
         self.supervisor = seeder._supervisor(scenario.team)
         self.case: Case | None = None
+        seeder.stories += 1
+        self.files = seeder.stories % FILES_EVERY == 1
+        self.story_number = seeder.stories
 
     # text ------------------------------------------------------------------------------------------------
     def _language(self) -> str:
@@ -1587,18 +1597,38 @@ class _CaseStory:
 
     def _customer_says(self, options: tuple[str, ...]) -> None:
         customer = self.plan.person.customer
+        files = []
+        if self.files:
+            self.files = False
+            files.append(self._file(screenshot_png(self.story_number), f"screenshot-{self.story_number}.png",
+                                    "image/png"))
         case_service.add_reply(
             self.deps,
             _customer_request(customer, self.s._request_id()),
             self._case().id,
-            AddReply(text=self._say(options)),
+            AddReply(text=self._say(options), attachments=files),
         )
 
     def _note(self) -> None:
         text = self._say(self.plan.scenario.notes, mention=self._mention())
+        files = []
+        if self.story_number % FILES_EVERY == 1:
+            log = device_log(f"hub-{self.story_number:03d}", self.deps.clock.now() - timedelta(hours=2),
+                             seed=self.story_number)
+            files.append(self._file(log, "hub-sync.log", "text/plain"))
         case_service.add_note(
-            self.deps, _staff_request(self.agent, self.s._request_id()), self._case().id, AddNote(text=text)
+            self.deps, _staff_request(self.agent, self.s._request_id()), self._case().id,
+            AddNote(text=text, attachments=files),
         )
+
+    def _file(self, data: bytes, filename: str, content_type: str) -> AttachmentRef:
+        """Put the file in the blob store under the case, as an upload through a signed URL would."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        ref = AttachmentRef(key=attachment_key(self._case().id, sha256, filename), filename=filename,
+                            content_type=content_type, size=len(data), sha256=sha256)
+        assert self.deps.blobs is not None
+        self.deps.blobs.put(ref.key, data, content_type=content_type, metadata={"sha256": sha256})
+        return ref
 
     def _hold(self) -> None:
         case_service.add_note(

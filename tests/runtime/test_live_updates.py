@@ -122,7 +122,7 @@ def test_customers_and_bad_tokens_are_refused_with_4401(live_server) -> None:
     assert _refusal(server, _login(server, "alice@example.com")) == 4401
     assert _refusal(server, "not-a-token") == 4401
     assert _refusal(server, None) == 4401
-    forged = LocalTokens(Settings(jwt_secret="not-the-servers-secret")).issue(
+    forged = LocalTokens(Settings(jwt_secret="not-the-secret-this-server-signs-its-tokens-with")).issue(
         subject="x", role=Role.ADMIN, caseline_id=world.admin.id, name="Max", email="max@caseline.dev")
     assert _refusal(server, forged) == 4401
     expired = LocalTokens(Settings(data_dir=server.data_dir)).issue(

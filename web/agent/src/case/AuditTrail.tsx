@@ -1,0 +1,81 @@
+import { Alert, Button, Loader } from '@mantine/core';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { unwrap } from '../api/client';
+import { nameIndex, useAgents } from '../api/queries';
+import { useApi } from '../context';
+import { useT } from '../i18n/locale';
+import { DateTime } from '../shell/bits';
+
+function show(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (Array.isArray(value)) return value.join(', ') || '—';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** Who changed what and when (supervisors and admins). Loaded only when the tab is opened. */
+export default function AuditTrail({ caseId }: { caseId: string }) {
+  const t = useT();
+  const api = useApi();
+  const agents = useAgents();
+  const names = nameIndex(agents.data);
+  const audit = useInfiniteQuery({
+    queryKey: ['audit', caseId],
+    initialPageParam: undefined as string | undefined,
+    queryFn: async ({ pageParam }) =>
+      unwrap(
+        await api.GET('/cases/{case_id}/audit', {
+          params: { path: { case_id: caseId }, query: { limit: 100, cursor: pageParam } },
+        }),
+      ),
+    getNextPageParam: (page) => page.next_cursor ?? undefined,
+  });
+  if (audit.isPending) return <Loader size="sm" aria-label={t('common.loading')} />;
+  if (audit.isError) return <Alert color="red" role="alert" title={t('audit.failed')} />;
+  const records = audit.data.pages.flatMap((page) => page.items);
+  return (
+    <div className="audit">
+      <table className="audit-table" aria-label={t('audit.title')}>
+        <thead>
+          <tr>
+            <th scope="col">{t('audit.when')}</th>
+            <th scope="col">{t('audit.who')}</th>
+            <th scope="col">{t('audit.action')}</th>
+            <th scope="col">{t('audit.changes')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {records.map((record) => (
+            <tr key={record.id}>
+              <td>
+                <DateTime iso={record.time} />
+              </td>
+              <td>
+                {names.get(record.actor_id) ?? record.actor_id}
+                <span className="muted"> · {record.actor_role}</span>
+              </td>
+              <td>
+                <code>{record.action}</code>
+              </td>
+              <td>
+                <ul className="audit-changes">
+                  {Object.entries(record.changes ?? {}).map(([field, change]) => (
+                    <li key={field}>
+                      <strong>{field}</strong>: {show(change.before)} → {show(change.after)}
+                    </li>
+                  ))}
+                </ul>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {records.length === 0 && <p className="muted">{t('audit.empty')}</p>}
+      {audit.hasNextPage && (
+        <Button variant="default" size="xs" mt="sm" loading={audit.isFetchingNextPage} onClick={() => audit.fetchNextPage()}>
+          {t('common.loadMore')}
+        </Button>
+      )}
+    </div>
+  );
+}

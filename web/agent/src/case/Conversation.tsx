@@ -1,0 +1,96 @@
+import { useQuery } from '@tanstack/react-query';
+import type { AttachmentRef, Interaction } from '../api/client';
+import { type DownloadLink, requestJson } from '../api/raw';
+import { useServices } from '../context';
+import { useT } from '../i18n/locale';
+import { ChannelLabel, DateTime } from '../shell/bits';
+
+export function Conversation({ caseId, interactions }: { caseId: string; interactions: Interaction[] }) {
+  const t = useT();
+  return (
+    <ol className="conversation" aria-label={t('case.conversation')}>
+      {interactions.map((item) => (
+        <InteractionItem key={item.id} caseId={caseId} item={item} />
+      ))}
+      {interactions.length === 0 && <li className="muted">{t('case.noMessages')}</li>}
+    </ol>
+  );
+}
+
+function InteractionItem({ caseId, item }: { caseId: string; item: Interaction }) {
+  const t = useT();
+  const internal = item.visibility === 'internal';
+  const kind = item.author.kind;
+  const authorName = item.author.name || t(`author.${kind}` as const);
+  return (
+    <li className={`message ${internal ? 'message-internal' : `message-${item.direction}`}`}>
+      <div className="message-head">
+        <span className="avatar" aria-hidden="true">
+          {initials(authorName)}
+        </span>
+        <span className="message-author">{authorName}</span>
+        {internal && <span className="pill pill-note">{t('case.internalNote')}</span>}
+        <span className="message-meta">
+          <ChannelLabel channel={item.channel} />
+          <span aria-hidden="true"> · </span>
+          <DateTime iso={item.created_at} />
+        </span>
+      </div>
+      <div className="message-body">{item.text}</div>
+      {item.attachments && item.attachments.length > 0 && (
+        <ul className="attachments" aria-label={t('case.attachments')}>
+          {item.attachments.map((attachment) => (
+            <AttachmentItem key={attachment.sha256 + attachment.filename} caseId={caseId} attachment={attachment} />
+          ))}
+        </ul>
+      )}
+    </li>
+  );
+}
+
+function initials(name: string): string {
+  return name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((part) => part[0]?.toUpperCase())
+    .join('');
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Signed download URLs are short-lived: fetched when shown, refreshed before they run out. */
+function AttachmentItem({ caseId, attachment }: { caseId: string; attachment: AttachmentRef }) {
+  const t = useT();
+  const { config } = useServices();
+  const link = useQuery({
+    queryKey: ['attachment', caseId, attachment.sha256],
+    staleTime: 4 * 60_000,
+    queryFn: () =>
+      requestJson<DownloadLink>(
+        config.api_base,
+        `/cases/${encodeURIComponent(caseId)}/attachments/${encodeURIComponent(attachment.sha256)}`,
+      ),
+  });
+  const isImage = (attachment.content_type ?? '').startsWith('image/');
+  return (
+    <li className="attachment">
+      {link.data ? (
+        <a href={link.data.url} target="_blank" rel="noreferrer" className="attachment-link">
+          {attachment.filename}
+        </a>
+      ) : (
+        <span className="attachment-link pending">{attachment.filename}</span>
+      )}
+      <span className="muted attachment-size">
+        {formatSize(attachment.size)}
+        {link.isError ? ` · ${t('case.attachmentUnavailable')}` : ''}
+      </span>
+      {isImage && link.data && <img className="attachment-preview" src={link.data.url} alt={attachment.filename} />}
+    </li>
+  );
+}

@@ -1,8 +1,6 @@
-"""The live-updates WebSocket API (API Gateway): $connect checks the caller's Cognito token and registers
-staff connections, $disconnect forgets them, $default answers {"action": "ping"} with {"type": "pong"}.
-
-No authorizer runs on $connect (browsers cannot set headers on a WebSocket), so the token arrives as the
-`token` query parameter and is verified here; a non-2xx answer makes API Gateway refuse the connection.
+"""The live-updates WebSocket API: $connect verifies the Cognito token sent as `?token=` (browsers cannot set
+headers on a WebSocket, so no authorizer runs) and registers staff connections, a non-2xx answer refusing
+the connection; $disconnect forgets it; $default answers {"action": "ping"} with {"type": "pong"}.
 """
 
 from aws_lambda_powertools import Logger, Tracer
@@ -31,16 +29,13 @@ def wiring() -> tuple[CognitoTokens, realtime.LiveUpdates]:
 
 def connect(event: APIGatewayWebSocketEvent) -> dict:
     tokens, live = wiring()
-    now = event.request_context.request_time_epoch // 1000
     try:
         principal = principal_from_claims(tokens.verify(event.query_string_parameters.get("token", "")))
-        realtime.open_connection(live, principal, event.request_context.connection_id, now=now)
-    except Unauthenticated as exc:
+        realtime.open_connection(live, principal, event.request_context.connection_id,
+                                 now=event.request_context.request_time_epoch // 1000)
+    except (Unauthenticated, Forbidden) as exc:
         logger.info("connection refused", reason=exc.detail)
-        return {"statusCode": 401}
-    except Forbidden as exc:
-        logger.info("connection refused", reason=exc.detail)
-        return {"statusCode": 403}
+        return {"statusCode": 403 if isinstance(exc, Forbidden) else 401}
     return {"statusCode": 200}
 
 

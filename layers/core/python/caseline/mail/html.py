@@ -153,11 +153,11 @@ class _TextRenderer(HTMLParser):
         self.list_stack: list[list[int]] = []  # [counter] per open list; counter -1 for <ul>
         self.link: tuple[str, int] | None = None
 
-    def _break(self, blank: bool = False) -> None:
+    def _break(self, blank: bool = False, force: bool = False) -> None:
         text = "".join(self.line)
         if self.pre_depth == 0:
             text = re.sub(r"[ \t\r\n\f\u200b]+", " ", text).strip()
-        if text or self.line:
+        if text or force:
             prefix = "> " * self.quote_depth
             self.lines.append((prefix + text).rstrip() if text else prefix.rstrip())
         self.line = []
@@ -169,7 +169,7 @@ class _TextRenderer(HTMLParser):
             self.skip_depth += 1
             return
         if tag == "br":
-            self._break()
+            self._break(force=True)
         elif tag == "blockquote":
             self._break(blank=False)
             self.quote_depth += 1

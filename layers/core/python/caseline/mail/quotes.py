@@ -41,10 +41,11 @@ _HEADER_NEXT = re.compile(
 )
 _FORWARD = re.compile(r"^\s*-{3,}\s*(forwarded message|weitergeleitete nachricht|mensaje reenviado)", re.I)
 _MOBILE = re.compile(
-    r"^\s*(sent from my \w+|sent from (mail|outlook) for \w+|get outlook for \w+|sent from my (iphone|ipad|android)|"
+    r"^\s*(sent from my (iphone|ipad|android|phone|mobile( device)?|smartphone|tablet|blackberry|galaxy[\w ]*)|"
+    r"sent from (mail|outlook) for \w+|get outlook for \w+|"
     r"von meinem (iphone|ipad|smartphone|android)[\w ]* gesendet|gesendet von (meinem )?\w+|"
     r"enviado desde mi \w+|envoyé de mon \w+|inviato da(l mio)? \w+|verzonden (vanaf|met) (mijn )?\w+|"
-    r"sent from yahoo mail\b.*|sent via \w+)\W*$",
+    r"sent from yahoo mail\b.*)\W*$",
     re.IGNORECASE,
 )
 _MOBILE_WINDOW = 4  # a mobile signature is among the last few non-blank lines of the new text
@@ -63,8 +64,12 @@ class SplitReply(MailModel):
 def split_reply(text: str) -> SplitReply:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     cut = _history_start(lines)
+    if not any(line.strip() for line in lines[:cut]):
+        cut = len(lines)  # nothing but history (a bare forward, a lone quote): nothing to fold it under
     new_lines, quoted_lines = lines[:cut], lines[cut:]
     signature_at = _signature_start(new_lines)
+    if signature_at is not None and not any(line.strip() for line in new_lines[:signature_at]):
+        signature_at = None
     signature_lines = new_lines[signature_at:] if signature_at is not None else []
     if signature_at is not None:
         new_lines = new_lines[:signature_at]
@@ -83,8 +88,6 @@ def _history_start(lines: list[str]) -> int:
     for index, line in enumerate(lines):
         if _FORWARD.match(line):
             return len(lines)  # a forward's content is what the sender sends now
-        if index == 0 and not _SEPARATOR.match(line):
-            continue  # a message that is nothing but quotes keeps its first line visible
         if any(p.match(line) for p in _ATTRIBUTION) and len(line) < 400:
             return index
         wrapped = _wrapped_attribution(lines, index)

@@ -37,7 +37,11 @@ from caseline_cdk.stacks.service import EVENT_FUNCTIONS  # noqa: E402
 FIXTURES = Path(__file__).parent / "fixtures"
 FUNCTION_NAMES = (*(routes.function.name for routes in api_routes()), *EVENT_FUNCTIONS)
 # The session's web tree: the agent app "built", the portal not, so both ways of deploying a site are synthesized.
-BUILT_AGENT = {"index.html": "<!doctype html><title>agent</title>", "assets/app.js": "console.log('agent')"}
+BUILT_AGENT = {
+    "index.html": "<!doctype html><title>agent</title>",
+    "assets/app.js": "console.log('agent')",
+    "config.json": '{"auth": {"mode": "local"}}',  # a local build's own config must not reach AWS
+}
 PRIMARY, SECONDARY = DeploymentConfig().regions
 
 

@@ -134,6 +134,11 @@ class RestApi(Construct):
     def stage(self) -> apigw.Stage:
         return self.api.deployment_stage
 
+    @property
+    def logging_account(self) -> Construct:
+        """The region's API Gateway account settings (its CloudWatch role), which any stage logging needs."""
+        return self.api.node.find_child("Account")
+
     def add_routes(self, group: RouteGroup) -> None:
         integration = apigw.LambdaIntegration(group.function.function, proxy=True)
         for path in group.paths:

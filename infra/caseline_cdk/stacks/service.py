@@ -145,6 +145,8 @@ class ServiceStack(cdk.Stack):
         self.events.add_outbox_publisher(publisher, stream_arn=stream_arn, enabled=region == config.active_region)
 
         self.realtime = self._realtime(config, settings, identity, edge, data, table)
+        # Stage logs need the account's API Gateway logging role, which the REST API sets up.
+        self.realtime.stage.node.add_dependency(self.api.logging_account)
 
         self.monitoring = Monitoring(
             self,

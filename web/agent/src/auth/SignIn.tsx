@@ -117,17 +117,19 @@ function LocalSignIn() {
       <ul className="devuser-list" aria-label={t('signIn.devUsers')}>
         {users.data.map((user) => (
           <li key={user.email}>
-            <Button
-              variant="default"
-              fullWidth
-              justify="space-between"
-              loading={pending === user.email}
-              aria-label={t('signIn.as', { email: user.email })}
-              onClick={() => signIn(user.email)}
-              rightSection={<span className="role-chip">{t(`role.${user.role}` as const)}</span>}
-            >
+            <span className="avatar" aria-hidden="true">
+              {user.name
+                .split(/\s+/)
+                .slice(0, 2)
+                .map((part) => part[0])
+                .join('')}
+            </span>
+            <span className="devuser-who">
               <span className="devuser-name">{user.name}</span>
-              <span className="devuser-email">{user.email}</span>
+              <span className="role-chip">{t(`role.${user.role}` as const)}</span>
+            </span>
+            <Button size="xs" variant="default" loading={pending === user.email} onClick={() => signIn(user.email)}>
+              {t('signIn.as', { email: user.email })}
             </Button>
           </li>
         ))}

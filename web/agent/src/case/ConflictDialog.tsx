@@ -47,16 +47,14 @@ export function describeValue(
 export function ConflictDialog({ rows, agents, teams, onUseTheirs, onApplyMine }: Props) {
   const t = useT();
   return (
-    <Modal
-      opened={rows !== null}
-      onClose={onUseTheirs}
-      title={t('conflict.title')}
-      centered
-      size="lg"
-      closeOnClickOutside={false}
-      withCloseButton={false}
-      ref={(element: HTMLElement | null) => element?.setAttribute('role', 'alertdialog')}
-    >
+    <Modal.Root opened={rows !== null} onClose={onUseTheirs} centered size="lg" closeOnClickOutside={false}>
+      <Modal.Overlay />
+      {/* Mantine renders role="dialog"; this one interrupts a save, so it is an alertdialog. */}
+      <Modal.Content ref={(element: HTMLElement | null) => element?.setAttribute('role', 'alertdialog')}>
+        <Modal.Header>
+          <Modal.Title>{t('conflict.title')}</Modal.Title>
+        </Modal.Header>
+        <Modal.Body>
       <Text size="sm" mb="sm">
         {t('conflict.explain')}
       </Text>
@@ -88,6 +86,8 @@ export function ConflictDialog({ rows, agents, teams, onUseTheirs, onApplyMine }
         </Button>
         <Button onClick={onApplyMine}>{t('conflict.applyMine')}</Button>
       </Group>
-    </Modal>
+        </Modal.Body>
+      </Modal.Content>
+    </Modal.Root>
   );
 }

@@ -140,3 +140,5 @@ def test_bad_requests_get_problems_naming_the_field(api: Api) -> None:
     malformed = api.request("GET", f"/cases/{case['id']}/attachments/not-a-hash", api.world.agent)
     assert malformed.status_code == 422
     assert api.client.get("/blobs/cases/x.png").status_code == 403  # unsigned
+    wrong_method = api.client.post("/blobs/cases/x.png")
+    assert wrong_method.status_code == 405 and wrong_method.headers["content-type"] == PROBLEM

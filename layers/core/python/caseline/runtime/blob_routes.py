@@ -74,7 +74,14 @@ def blob_routes(store: BlobStore | None) -> list[Route]:
             receiving.abort()
         return Response(status_code=200, headers={"ETag": f'"{info.metadata["sha256"]}"'})
 
-    return [
-        Route(f"{store.url_prefix}/{{key:path}}", download, methods=["GET", "HEAD"]),
-        Route(f"{store.url_prefix}/{{key:path}}", upload, methods=["PUT"]),
-    ]
+    async def dispatch(request: Request) -> Response:
+        if request.method in ("GET", "HEAD"):
+            return await download(request)
+        if request.method == "PUT":
+            return await upload(request)
+        response = _problem(405, "method-not-allowed", "Method Not Allowed", "use one of: GET, HEAD, PUT")
+        response.headers["Allow"] = "GET, HEAD, PUT"
+        return response
+
+    methods = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS"]
+    return [Route(f"{store.url_prefix}/{{key:path}}", dispatch, methods=methods)]

@@ -23,7 +23,7 @@ from ..domain.auth import Role
 from ..domain.case import Case
 from ..domain.errors import NotFound, RuleViolation
 from ..domain.interaction import AttachmentRef, Visibility
-from ..ports.blobs import BlobStore
+from ..ports.blobs import BlobStore, check_content_type
 from .authz import check_case_access, require_staff
 from .commands import RequestUpload
 from .context import Deps, Request
@@ -146,6 +146,15 @@ def check_attachments(deps: Deps, case: Case, refs: list[AttachmentRef], *, fiel
 
 
 # --- queries --------------------------------------------------------------------------------------------
+def _is_ours(ref: AttachmentRef, owners: list[str]) -> bool:
+    """A ref this service could have accepted: under one of the cases, with a type a URL can carry."""
+    try:
+        check_content_type(ref.content_type)
+    except ValueError:
+        return False
+    return ref.key in {attachment_key(owner, ref.sha256, ref.filename) for owner in owners}
+
+
 def _find(deps: Deps, request: Request, case: Case, sha256: str) -> AttachmentRef | None:
     """The file among the interactions the caller may read, on this case and the cases merged into it."""
     owners = [case.id, *case.merged_from]
@@ -157,7 +166,7 @@ def _find(deps: Deps, request: Request, case: Case, sha256: str) -> AttachmentRe
             if customer and interaction.visibility is not Visibility.PUBLIC:
                 continue
             for ref in interaction.attachments:
-                if ref.sha256 == sha256 and ref.key in {attachment_key(o, sha256, ref.filename) for o in owners}:
+                if ref.sha256 == sha256 and _is_ours(ref, owners):
                     return ref
         cursor = page.cursor
         if cursor is None:

@@ -115,3 +115,14 @@ def _strict(data: bytes, codec: str) -> str | None:
         return data.decode(codec)
     except (UnicodeDecodeError, LookupError, ValueError):
         return None
+
+
+def scrub(text: str) -> str:
+    """Replace lone surrogates (the stdlib's stand-ins for undecodable bytes) so the text can be encoded."""
+    if text.isascii() or not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "surrogatepass")
+    return data.decode("utf-8", "replace")

@@ -19,7 +19,7 @@ from email.message import Message
 from email.parser import BytesParser
 from io import BytesIO
 
-from .charsets import decode_bytes
+from .charsets import decode_bytes, scrub
 from .headers import decode_words, header_text, parse_addresses, parse_date, parse_msg_ids, recover_8bit, unfold
 from .html import html_to_text, sanitize_html
 from .models import Address, Attachment, HeaderField, ParsedMessage, Report
@@ -140,6 +140,7 @@ def _header_fields(message: Message, defects: list[str]) -> list[HeaderField]:
     for name, value in message.raw_items():
         if len(value) > OVERSIZED_HEADER:
             defects.append(f"oversized {name} header ({len(value)} characters)")
+        name = scrub(str(name))
         fields.append(HeaderField(name=name, value=header_text(str(value), defects, name)))
     return fields
 
@@ -153,7 +154,7 @@ def _addresses(values: dict[str, list[str]], name: str, defects: list[str]) -> l
 
 def _content_type(message: Message) -> str:
     try:
-        return message.get_content_type()
+        return scrub(message.get_content_type())
     except Exception:  # a header the default policy cannot parse
         return "text/plain"
 
@@ -171,7 +172,7 @@ def _parser_defects(message: Message) -> list[str]:
 
 
 def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(item[:300] for item in items))
+    return list(dict.fromkeys(scrub(item[:300]) for item in items))
 
 
 def _raw_header(part: Message, name: str) -> str | None:
@@ -258,7 +259,7 @@ class _Body:
                 )
             return
         if ctype == "multipart/report":
-            self.report_type = (str(part.get_param("report-type") or "")).lower() or None
+            self.report_type = scrub(str(part.get_param("report-type") or "")).lower() or None
             self.in_report = True
             if self.report_type is None:
                 self.defects.append("multipart/report without a report-type")

@@ -45,7 +45,9 @@ export interface ApiOptions {
 }
 
 export function createApi({ baseUrl, getToken, onUnauthorized, fetch: fetchImpl }: ApiOptions): Api {
-  const client = createClient<paths>({ baseUrl, fetch: fetchImpl ?? ((input) => globalThis.fetch(input)) });
+  // Requests are built with absolute URLs: "same origin" (an empty api_base) means this page's origin.
+  const origin = baseUrl || globalThis.location?.origin || '';
+  const client = createClient<paths>({ baseUrl: origin, fetch: fetchImpl ?? ((input) => globalThis.fetch(input)) });
   const auth: Middleware = {
     onRequest({ request }) {
       const token = getToken();

@@ -1,0 +1,439 @@
+"""The local platform under an agent workload, over real HTTP: throughput and latency percentiles.
+
+    .venv/bin/python bench/api_load.py            # 10,000 customers / 100,000 cases / 500,000 entries
+    .venv/bin/python bench/api_load.py --quick    # 1,000 / 10,000 / 50,000 and short phases (make bench)
+    .venv/bin/python bench/api_load.py --smoke    # a tiny dataset and one-second phases: does it run?
+
+1. Seeds the dataset with `runtime/bulk_load.py` (the production item layout, 100-operation transactions)
+   into `.cache/bench/<size>/`, once: later runs reuse it and say how long seeding took.
+2. Copies it to a scratch data directory (so every run starts from the same data) and starts the real
+   `caseline dev --no-seed` on a free port as a separate process.
+3. Drives it with bearer tokens of the seeded agents (signed like the dev logins) and an agent's mix of
+   requests: the all-open view and the team queue, case detail, customer 360, a reply, and a status change
+   sent with the If-Match of the case the agent last read.
+   - closed loop: 10, then 50 clients, each sending its next request when the last one is answered;
+   - open loop: requests sent on a fixed clock at 50, 100 and 200 per second whatever the server does,
+     latency counted from the scheduled send time (so a stall delays, and counts against, every request
+     scheduled during it instead of silently lowering the rate - no coordinated omission).
+   The load client and the server share the machine, so the CPU each used is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+from _common import ROOT, load_average, machine, markdown_table, ms, percentile
+from caseline import bootstrap
+from caseline.domain.auth import Role
+from caseline.runtime.bulk_load import bulk_load
+from caseline.runtime.tokens import LocalTokens
+from caseline.settings import Settings
+
+CACHE = ROOT / ".cache" / "bench"
+DATASET_VERSION = 1  # bump when bulk_load's output changes, so stale caches are not reused
+GOAL_THROUGHPUT = 500
+GOAL_P99_MS = 50
+GOAL_RATE = 200
+
+
+@dataclass(frozen=True)
+class Profile:
+    customers: int
+    cases: int
+    entries: int
+    warmup: float
+    closed: float
+    open: float
+    concurrency: tuple[int, ...] = (10, 50)
+    rates: tuple[int, ...] = (50, 100, 200)
+
+
+PROFILES = {
+    "full": Profile(10_000, 100_000, 500_000, warmup=10, closed=30, open=30),
+    "quick": Profile(1_000, 10_000, 50_000, warmup=3, closed=8, open=8),
+    "smoke": Profile(40, 200, 1_000, warmup=0.5, closed=1, open=1, rates=(20,)),
+}
+
+# What an agent does, by weight: mostly reading queues, cases and customers; one request in four writes.
+MIX = {
+    "view all_open": 12,
+    "team queue": 13,
+    "case detail": 30,
+    "customer 360": 20,
+    "reply": 12,
+    "status change": 13,
+}
+NEXT_STATUS = {"new": "open", "pending": "open", "on_hold": "open", "open": "pending"}
+
+
+# --- the dataset ------------------------------------------------------------------------------------------
+@dataclass
+class Dataset:
+    data_dir: Path
+    customers: int
+    cases: int
+    entries: int
+    seconds: float
+    cached: bool
+    agents: list[dict]
+    open_case_ids: list[str]
+    customer_ids: list[str]
+
+
+def dataset(profile: Profile, cache: Path) -> Dataset:
+    """The seeded data directory for `profile`'s sizes, from the cache or seeded now."""
+    key = f"api-v{DATASET_VERSION}-{profile.customers}-{profile.cases}-{profile.entries}"
+    home = cache / key
+    meta = home / "dataset.json"
+    if meta.exists():
+        stored = json.loads(meta.read_text())
+        return Dataset(data_dir=home / "data", cached=True, **stored)
+    building = cache / f"{key}.building-{os.getpid()}"
+    shutil.rmtree(building, ignore_errors=True)
+    (building / "data").mkdir(parents=True)
+    print(f"Seeding {profile.customers:,} customers / {profile.cases:,} cases / {profile.entries:,} timeline "
+          f"entries into {home} (once; later runs reuse it) ...", flush=True)
+    platform = bootstrap.build(Settings(data_dir=building / "data"))
+    try:
+        summary = bulk_load(platform, customers=profile.customers, cases=profile.cases, entries=profile.entries)
+        customer_ids: list[str] = []
+        cursor = None
+        while True:  # offline, once: every customer id, so the load spreads over all of them
+            page = platform.deps.store.list_customers(limit=1000, cursor=cursor)
+            customer_ids += [c.id for c in page.items]
+            if page.cursor is None:
+                break
+            cursor = page.cursor
+    finally:
+        platform.table.close()
+    stored = {
+        "customers": summary.customers,
+        "cases": summary.cases,
+        "entries": summary.entries,
+        "seconds": round(summary.seconds, 1),
+        "agents": [{**asdict(a), "role": a.role.value, "team_id": summary.team_ids[i % len(summary.team_ids)]}
+                   for i, a in enumerate(summary.agents, start=1)],
+        "open_case_ids": summary.open_case_ids,
+        "customer_ids": customer_ids,
+    }
+    (building / "dataset.json").write_text(json.dumps(stored))
+    shutil.rmtree(home, ignore_errors=True)
+    building.rename(home)
+    return Dataset(data_dir=home / "data", cached=False, **stored)
+
+
+def _size_of(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+# --- the server -------------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`caseline dev --no-seed` in its own process, as a developer starts it."""
+
+    def __init__(self, data_dir: Path, log: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 120) -> float:
+        args = [sys.executable, "-m", "caseline.cli", "dev", "--data-dir", str(self.data_dir),
+                "--port", str(self.port), "--no-seed"]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        started = time.perf_counter()
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"caseline dev exited early:\n{self.log.read_text()}")
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return time.perf_counter() - started
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError("caseline dev did not become healthy")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far, from /proc/<pid>/stat."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# --- the agents -------------------------------------------------------------------------------------------
+@dataclass
+class Agent:
+    token: str
+    team_id: str
+    rng: random.Random
+    known: dict[str, tuple[str, str]] = field(default_factory=dict)  # case id -> (ETag, status) last seen
+
+
+@dataclass
+class Outcome:
+    op: str
+    seconds: float
+    status: int  # 0 when the request failed before a response
+
+
+class Workload:
+    def __init__(self, data: Dataset, tokens: LocalTokens, seed: int = 7) -> None:
+        staff = [a for a in data.agents if a["role"] == Role.AGENT.value]
+        self.tokens = [
+            (tokens.issue(subject=f"local|{a['email']}", role=Role.AGENT, caseline_id=a["id"], name=a["name"],
+                          email=a["email"]), a["team_id"])
+            for a in staff
+        ]
+        self.case_ids = data.open_case_ids
+        self.customer_ids = data.customer_ids
+        self.seed = seed
+        self.ops = list(MIX)
+        self.weights = list(MIX.values())
+
+    def agent(self, index: int) -> Agent:
+        token, team = self.tokens[index % len(self.tokens)]
+        return Agent(token, team, random.Random(self.seed * 1000 + index))
+
+    async def step(self, client: httpx.AsyncClient, agent: Agent) -> tuple[str, int]:
+        """One request of the mix; returns (operation, HTTP status)."""
+        op = agent.rng.choices(self.ops, self.weights)[0]
+        headers = {"Authorization": f"Bearer {agent.token}"}
+        if op == "status change" and not agent.known:
+            op = "case detail"  # an agent changes the status of a case it has open
+        match op:
+            case "view all_open":
+                response = await client.get("/views/all_open", headers=headers)
+            case "team queue":
+                response = await client.get(f"/queues/teams/{agent.team_id}/open", headers=headers)
+            case "case detail":
+                case_id = agent.rng.choice(self.case_ids)
+                response = await client.get(f"/cases/{case_id}", headers=headers)
+                if response.status_code == 200:
+                    agent.known[case_id] = (response.headers["etag"], response.json()["case"]["status"])
+            case "customer 360":
+                customer_id = agent.rng.choice(self.customer_ids)
+                response = await client.get(f"/customers/{customer_id}/360", headers=headers)
+            case "reply":
+                case_id = agent.rng.choice(self.case_ids)
+                body = {"text": "Thanks for waiting - I have checked this and the fix is live now."}
+                response = await client.post(f"/cases/{case_id}/replies", headers=headers, json=body)
+            case _:
+                case_id = agent.rng.choice(list(agent.known))
+                etag, status = agent.known.pop(case_id)
+                response = await client.patch(f"/cases/{case_id}", json={"status": NEXT_STATUS.get(status, "open")},
+                                              headers={**headers, "If-Match": etag})
+                if response.status_code == 200:
+                    agent.known[case_id] = (response.headers["etag"], response.json()["status"])
+        return op, response.status_code
+
+
+async def _timed(workload: Workload, client: httpx.AsyncClient, agent: Agent, since: float | None = None
+                 ) -> Outcome:
+    started = time.perf_counter() if since is None else since
+    try:
+        op, status = await workload.step(client, agent)
+    except httpx.HTTPError:
+        op, status = "transport error", 0
+    return Outcome(op, time.perf_counter() - started, status)
+
+
+async def closed_loop(url: str, workload: Workload, clients: int, seconds: float) -> list[Outcome]:
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    outcomes: list[Outcome] = []
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        stop = time.perf_counter() + seconds
+
+        async def run(index: int) -> None:
+            agent = workload.agent(index)
+            while time.perf_counter() < stop:
+                outcomes.append(await _timed(workload, client, agent))
+
+        await asyncio.gather(*(run(i) for i in range(clients)))
+    return outcomes
+
+
+async def open_loop(url: str, workload: Workload, rate: float, seconds: float, agents: int = 50
+                    ) -> tuple[list[Outcome], float]:
+    """Requests scheduled every 1/rate s; returns the outcomes and the latest any send actually started."""
+    limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
+    people = [workload.agent(i) for i in range(agents)]
+    worst_lag = 0.0
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        first = time.perf_counter() + 0.05
+        tasks = []
+        for n in range(int(rate * seconds)):
+            scheduled = first + n / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            worst_lag = max(worst_lag, time.perf_counter() - scheduled)
+            tasks.append(asyncio.create_task(_timed(workload, client, people[n % agents], since=scheduled)))
+        outcomes = list(await asyncio.gather(*tasks))
+    return outcomes, worst_lag
+
+
+# --- measuring a phase ------------------------------------------------------------------------------------
+@dataclass
+class Phase:
+    name: str
+    wall: float
+    outcomes: list[Outcome]
+    server_cpu: float
+    client_cpu: float
+    worst_lag: float = 0.0
+
+    @property
+    def ok(self) -> list[Outcome]:
+        return [o for o in self.outcomes if 200 <= o.status < 300]
+
+    @property
+    def conflicts(self) -> int:
+        return sum(o.status == 412 for o in self.outcomes)
+
+    @property
+    def errors(self) -> Counter:
+        return Counter(o.status for o in self.outcomes if not (200 <= o.status < 300 or o.status == 412))
+
+
+def measure(server: Server, name: str, run) -> Phase:
+    server_before, client_before, started = server.cpu_seconds(), time.process_time(), time.perf_counter()
+    result = asyncio.run(run)
+    wall = time.perf_counter() - started
+    outcomes, lag = result if isinstance(result, tuple) else (result, 0.0)
+    return Phase(name, wall, outcomes, server.cpu_seconds() - server_before, time.process_time() - client_before,
+                 lag)
+
+
+def _latencies(outcomes: list[Outcome]) -> list[float]:
+    return [o.seconds for o in outcomes]
+
+
+def _percentiles(outcomes: list[Outcome]) -> list[str]:
+    values = _latencies(outcomes)
+    return [ms(percentile(values, 50)), ms(percentile(values, 95)), ms(percentile(values, 99))]
+
+
+def _errors(phase: Phase) -> str:
+    return ", ".join(f"{n}x {status or 'transport'}" for status, n in sorted(phase.errors.items())) or "0"
+
+
+def report_closed(phases: list[Phase]) -> None:
+    rows = []
+    for phase in phases:
+        rate = len(phase.outcomes) / phase.wall
+        rows.append([phase.name, len(phase.outcomes), f"{rate:.0f}", *_percentiles(phase.ok), _errors(phase),
+                     phase.conflicts, f"{phase.server_cpu / phase.wall:.2f}", f"{phase.client_cpu / phase.wall:.2f}",
+                     f"{phase.server_cpu / max(len(phase.outcomes), 1) * 1000:.2f}"])
+    print("\n### Closed loop (each client sends its next request when the last is answered)\n")
+    print(markdown_table(["clients", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "412s",
+                          "server CPU (cores)", "client CPU (cores)", "server CPU ms/req"], rows))
+    for phase in phases:
+        by_op: dict[str, list[Outcome]] = defaultdict(list)
+        for outcome in phase.ok:
+            by_op[outcome.op].append(outcome)
+        print(f"\nPer operation, {phase.name} clients:\n")
+        print(markdown_table(["operation", "requests", "p50 ms", "p95 ms", "p99 ms"],
+                             [[op, len(by_op[op]), *_percentiles(by_op[op])] for op in MIX if by_op[op]]))
+    best = max(len(p.outcomes) / p.wall for p in phases)
+    verdict = "met" if best >= GOAL_THROUGHPUT else "not met"
+    print(f"\nBest throughput {best:.0f} req/s (goal >= {GOAL_THROUGHPUT} req/s on 2 cores: {verdict})")
+
+
+def report_open(phases: list[Phase]) -> None:
+    rows = []
+    for phase in phases:
+        offered = float(phase.name)
+        rows.append([f"{offered:.0f}", f"{len(phase.ok) / phase.wall:.0f}", len(phase.outcomes),
+                     *_percentiles(phase.outcomes), ms(max(_latencies(phase.outcomes), default=float("nan"))),
+                     _errors(phase), phase.conflicts, ms(phase.worst_lag), f"{phase.server_cpu / phase.wall:.2f}",
+                     f"{phase.client_cpu / phase.wall:.2f}"])
+    print("\n### Open loop (sends on a fixed clock; latency from the scheduled send time)\n")
+    print(markdown_table(["offered req/s", "answered OK req/s", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms",
+                          "errors", "412s", "worst send lag ms", "server CPU (cores)", "client CPU (cores)"], rows))
+    at_goal = [p for p in phases if float(p.name) == GOAL_RATE]
+    if at_goal:
+        p99 = percentile(_latencies(at_goal[0].outcomes), 99) * 1000
+        verdict = "met" if p99 < GOAL_P99_MS and not at_goal[0].errors else "not met"
+        print(f"\np99 at {GOAL_RATE} req/s: {p99:.1f} ms (goal < {GOAL_P99_MS} ms, no errors: {verdict})")
+
+
+# --- the run ----------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="1,000 customers and short phases")
+    size.add_argument("--smoke", action="store_true", help="a tiny dataset and one-second phases")
+    parser.add_argument("--cache-dir", type=Path, default=CACHE, help="where seeded datasets are kept")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch data directory and server log")
+    args = parser.parse_args(argv)
+    profile = PROFILES["quick" if args.quick else "smoke" if args.smoke else "full"]
+
+    print("## API load")
+    print(f"\nMachine: {machine()}; {load_average()} at the start")
+    data = dataset(profile, args.cache_dir)
+    how = "reused from the cache; seeding took" if data.cached else "seeded in"
+    print(f"Dataset: {data.customers:,} customers, {data.cases:,} cases, {data.entries:,} timeline entries "
+          f"({_size_of(data.data_dir) / 1e6:,.0f} MB) - {how} {data.seconds:.1f} s")
+
+    scratch = args.cache_dir / f"run-{os.getpid()}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    started = time.perf_counter()
+    shutil.copytree(data.data_dir, scratch / "data")
+    print(f"Copied to a scratch data directory in {time.perf_counter() - started:.1f} s")
+    server = Server(scratch / "data", scratch / "server.log")
+    try:
+        print(f"Server ready in {server.start():.1f} s at {server.url} (caseline dev --no-seed, pid "
+              f"{server.process.pid if server.process else '?'})")
+        workload = Workload(data, LocalTokens(Settings(data_dir=scratch / "data")))
+        measure(server, "warm-up", closed_loop(server.url, workload, 10, profile.warmup))
+        closed = [measure(server, str(n), closed_loop(server.url, workload, n, profile.closed))
+                  for n in profile.concurrency]
+        report_closed(closed)
+        opened = [measure(server, str(rate), open_loop(server.url, workload, rate, profile.open))
+                  for rate in profile.rates]
+        report_open(opened)
+        print(f"\nPhases: {profile.closed:.0f} s closed loop, {profile.open:.0f} s open loop, after "
+              f"{profile.warmup:.0f} s of warm-up at 10 clients. Mix: "
+              + ", ".join(f"{op} {w}%" for op, w in MIX.items()) + ".")
+    finally:
+        server.stop()
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+    print(f"\nFinished; {load_average()}.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

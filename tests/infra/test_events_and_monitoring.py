@@ -102,6 +102,9 @@ def test_ops_dashboard_has_the_named_metrics(synth: Synthesized, key: str) -> No
         "SuccessfulRequestLatency",
         "ApproximateNumberOfMessagesVisible",
         "IteratorAge",
+        "ExecutionsFailed",  # every state machine of the region, by SEARCH
+        "ConnectCount",  # live updates
+        "IntegrationError",
     ):
         assert metric.replace('"', '\\"') in body or metric in body, metric
     assert ("ReplicationLatency" in body) is (key == "service-primary")

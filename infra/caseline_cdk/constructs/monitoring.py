@@ -96,6 +96,7 @@ class Monitoring(Construct):
         self._functions(functions, stream_consumer)
         self._table(table, replica_region)
         self._dead_letters(dead_letter_queues)
+        self._state_machines()
         self._support()
 
     def alarm(self, construct_id: str, metric: cw.IMetric, *, threshold: float, description: str) -> cw.Alarm:
@@ -207,6 +208,47 @@ class Monitoring(Construct):
             ),
             cw.GraphWidget(title="SLA breaches", left=[metrics["SlaBreaches"]], width=12),
         )
+
+    def _state_machines(self) -> None:
+        """Failures of every state machine in the region, whichever workflows are deployed: a SEARCH over
+        the Step Functions namespace, so the widget needs no list and no placeholder workflow."""
+        failures = [
+            cw.MathExpression(
+                expression=f"SEARCH('{{AWS/States,StateMachineArn}} MetricName=\"{metric}\"', 'Sum', 300)",
+                label=label,
+                period=_FIVE_MINUTES,
+            )
+            for metric, label in (("ExecutionsFailed", "failed"), ("ExecutionsTimedOut", "timed out"))
+        ]
+        self.ops.add_widgets(cw.GraphWidget(title="State machine failures (all workflows)", left=failures, width=12))
+
+    def add_websocket_api(self, api_id: str, stage: str) -> None:
+        """Live updates: connections, messages and errors of the WebSocket stage; integration errors alarm."""
+
+        def websocket(metric: str, label: str) -> cw.Metric:
+            return cw.Metric(
+                namespace="AWS/ApiGateway",
+                metric_name=metric,
+                dimensions_map={"ApiId": api_id, "Stage": stage},
+                statistic="Sum",
+                period=_FIVE_MINUTES,
+                label=label,
+            )
+
+        errors = websocket("IntegrationError", "integration errors")
+        self.ops.add_widgets(
+            cw.GraphWidget(
+                title="Live updates (WebSocket)",
+                left=[websocket("ConnectCount", "connects"), websocket("MessageCount", "messages")],
+                right=[
+                    errors,
+                    websocket("ExecutionError", "execution errors"),
+                    websocket("ClientError", "client errors"),
+                ],
+                width=12,
+            )
+        )
+        self.alarm("WebSocketIntegrationErrors", errors, threshold=5, description="WebSocket routes failing")
 
     def add_state_machine(self, name: str, machine: sfn.IStateMachine) -> None:
         """The hook for the SLA and GDPR workflows: a failure widget and an alarm per state machine."""

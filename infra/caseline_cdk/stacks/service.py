@@ -1,13 +1,15 @@
-"""Stateless compute of one region: functions, API, events and monitoring.
+"""Stateless compute of one region: functions, API, live updates, events and monitoring.
 
 Everything here can be destroyed and deployed again without losing data, so it changes with every
-release. Both regions run the same stack; what differs is the failover role of the API record, where the
-table's stream comes from (the global table's own attribute here, a lookup of the replica there) and
-whether this region's outbox publisher is the active one.
+release. Both regions run the same stack; what differs is the failover role of the API and WebSocket
+records, where the table's stream comes from (the global table's own attribute here, a lookup of the
+replica there) and whether this region's outbox publisher is the active one.
 
-Later capabilities extend this stack through its parts: `functions.create(...)` for a new function,
-`events.add_consumer(...)` for a consumer, `api.add_routes(...)` for a resource group and
-`monitoring.add_state_machine(...)` for a workflow.
+The REST API's functions and routes are not listed here: they come from `caseline.api.catalog` and the
+generated OpenAPI document (see `routes.py`), so a new resource group needs no infrastructure change unless
+it needs new permissions. Later capabilities extend this stack through its parts: `functions.create(...)`
+for a new function, `events.add_consumer(...)` for a consumer and `monitoring.add_state_machine(...)` for a
+workflow (inlined from `statemachines/` by `workflows.AslStateMachine`).
 """
 
 from __future__ import annotations
@@ -159,6 +161,7 @@ class ServiceStack(cdk.Stack):
             dead_letter_queues=self.events.dead_letter_queues,
             stream_consumer=publisher,
         )
+        self.monitoring.add_websocket_api(self.realtime.api.api_id, self.realtime.stage.stage_name)
         acknowledge_cdk_internals(self)
         cdk.CfnOutput(self, "ApiUrl", value=self.api.api.url)
         cdk.CfnOutput(self, "HealthCheckId", value=self.domain.health_check.health_check_id)

@@ -123,3 +123,26 @@ def test_crlf_and_empty_text() -> None:
         new="Hi", quoted="On Mon, Ann wrote:\n> x"
     )
     assert split_reply("") == SplitReply(new="")
+
+
+@pytest.mark.parametrize(
+    "sign_off",
+    [
+        "Sent from my iPhone",
+        "Sent from my Galaxy S24",
+        "Von meinem iPhone gesendet",
+        "Enviado desde mi iPhone",
+        "Envoyé de mon iPad",
+        "Get Outlook for iOS",
+        "Sent from Mail for Windows",
+    ],
+)
+def test_device_sign_offs_are_signatures(sign_off: str) -> None:
+    assert split_reply(f"The invoice is attached.\n\n{sign_off}") == SplitReply(
+        new="The invoice is attached.", signature=sign_off
+    )
+
+
+def test_a_sign_off_in_the_middle_of_a_long_message_is_text() -> None:
+    text = "Sent from my iPhone\n" + "\n".join(f"line {i}" for i in range(6))
+    assert split_reply(text).new == text

@@ -24,7 +24,6 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = ("cases_api", "customers_api", "staff_api", "health", "outbox_publisher")
 GOAL_MS = 300
 LAMBDA_ENV = {
     "AWS_REGION": "eu-west-1",
@@ -36,7 +35,21 @@ LAMBDA_ENV = {
     "CASELINE_EVENT_BUS_NAME": "caseline",
     "POWERTOOLS_METRICS_NAMESPACE": "Caseline",
     "POWERTOOLS_TRACE_DISABLED": "true",
+    "CASELINE_CONNECTIONS_TABLE_NAME": "caseline-connections",
+    "CASELINE_WEBSOCKET_ENDPOINT": "https://abc123.execute-api.eu-west-1.amazonaws.com/live",
+    "CASELINE_COGNITO_ISSUER": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example",
+    "CASELINE_COGNITO_CLIENT_ID": "exampleclientid",
+    "CASELINE_ATTACHMENTS_BUCKET": "caseline-attachments-111111111111-eu-west-1",
 }
+
+
+def deployed_functions() -> tuple[str, ...]:
+    """The functions the CDK app deploys: the catalog's API functions and the event-fed ones."""
+    sys.path[:0] = [str(ROOT / "infra"), str(ROOT / "layers" / "core" / "python")]
+    from caseline_cdk.routes import api_routes
+    from caseline_cdk.stacks.service import EVENT_FUNCTIONS
+
+    return (*(routes.function.name for routes in api_routes()), *EVENT_FUNCTIONS)
 
 
 def synth(outdir: Path) -> float:
@@ -80,6 +93,11 @@ def lambda_packages(outdir: Path) -> list[tuple[str, int, int]]:
     return sorted(packages, key=lambda p: p[2], reverse=True)
 
 
+# `import handler` timed twice in one process: wall time by -X importtime (what a cold start waits for) and
+# CPU time (what the import itself costs; steadier than wall time when the machine is busy).
+_TIMED_IMPORT = "import time; started = time.process_time(); import handler; print(time.process_time() - started)"
+
+
 def import_time_ms(name: str, runs: int) -> str:
     directory = ROOT / "functions" / name
     if not (directory / "handler.py").is_file():
@@ -90,10 +108,10 @@ def import_time_ms(name: str, runs: int) -> str:
         "POWERTOOLS_SERVICE_NAME": name,
         "PYTHONPATH": str(ROOT / "layers" / "core" / "python"),
     }
-    best = None
+    walls, cpus = [], []
     for _ in range(runs):
         result = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", "import handler"],
+            [sys.executable, "-X", "importtime", "-c", _TIMED_IMPORT],
             cwd=directory,
             env=env,
             capture_output=True,
@@ -102,15 +120,16 @@ def import_time_ms(name: str, runs: int) -> str:
         )
         if result.returncode != 0:
             return "import failed: " + result.stderr.strip().splitlines()[-1]
+        cpus.append(float(result.stdout.strip()) * 1000)
         for line in result.stderr.splitlines():
             parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
             if len(parts) == 3 and parts[2] == "handler":
-                micros = int(parts[1])
-                best = micros if best is None else min(best, micros)
-    if best is None:
+                walls.append(int(parts[1]) / 1000)
+    if not walls:
         return "no importtime line for handler"
-    verdict = "ok" if best / 1000 < GOAL_MS else f"over the {GOAL_MS} ms goal"
-    return f"{best / 1000:.0f} ms ({verdict})"
+    wall, cpu = min(walls), min(cpus)
+    verdict = "ok" if wall < GOAL_MS else f"over the {GOAL_MS} ms goal"
+    return f"{wall:5.0f} ms wall, {cpu:5.0f} ms CPU ({verdict})"
 
 
 def main() -> None:
@@ -129,8 +148,9 @@ def main() -> None:
         print("Lambda packages (largest first):")
         for what, raw, zipped in packages:
             print(f"  {what:58} {raw / 2**20:6.2f} MiB unzipped {zipped / 2**20:6.2f} MiB zipped")
-    print(f"cold-start import time per handler (python -X importtime, best of {args.runs}):")
-    for name in FUNCTIONS:
+    load = os.getloadavg()[0]
+    print(f"cold-start import time per handler (best of {args.runs}; load average {load:.1f} on {os.cpu_count()} CPUs):")
+    for name in deployed_functions():
         print(f"  {name:18} {import_time_ms(name, args.runs)}")
 
 

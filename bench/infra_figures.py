@@ -149,7 +149,7 @@ def main() -> None:
         for what, raw, zipped in packages:
             print(f"  {what:58} {raw / 2**20:6.2f} MiB unzipped {zipped / 2**20:6.2f} MiB zipped")
     load = os.getloadavg()[0]
-    print(f"cold-start import time per handler (best of {args.runs}; load average {load:.1f} on {os.cpu_count()} CPUs):")
+    print(f"cold-start import time per handler (best of {args.runs}; load {load:.1f} on {os.cpu_count()} CPUs):")
     for name in deployed_functions():
         print(f"  {name:18} {import_time_ms(name, args.runs)}")
 

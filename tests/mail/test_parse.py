@@ -306,3 +306,55 @@ def test_the_parsed_message_round_trips_through_json() -> None:
     m = parsed("inline_image_and_pdf.eml")
     again = type(m).model_validate_json(m.model_dump_json())
     assert again == m
+
+
+def test_a_tree_the_default_policy_cannot_walk_is_read_again_with_compat32(monkeypatch) -> None:
+    from email import policy
+
+    from caseline.mail import parse as parse_module
+
+    real_walk = parse_module._Body.walk
+
+    def walk_failing_on_default_policy(self, part, depth):
+        if part.policy is policy.default:
+            raise ValueError("header the default policy cannot parse")
+        return real_walk(self, part, depth)
+
+    monkeypatch.setattr(parse_module._Body, "walk", walk_failing_on_default_policy)
+    m = parsed("inline_image_and_pdf.eml")
+    assert m.text == "See the printout below and the attached order.\n\n[image: printout.png]"
+    assert [a.filename for a in m.attachments] == ["printout.png", "order-5512.pdf"]
+    assert m.defects == ["MIME read with compat32 after ValueError"]
+
+
+def test_a_message_nothing_can_be_made_of_still_comes_back(monkeypatch) -> None:
+    from caseline.mail import parse as parse_module
+
+    def broken(raw: bytes):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(parse_module, "_parse", broken)
+    raw = b"From: a@example.org\n\nx"
+    m = parse_message(raw)
+    assert m.size == len(raw)
+    assert m.defects == ["message unreadable: RecursionError: maximum recursion depth exceeded"]
+
+
+def test_broken_base64_and_qp_bodies_decode_what_they_can() -> None:
+    raw = (
+        b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; charset=utf-8\n"
+        b"Content-Transfer-Encoding: base64\n\nSGVsbG8gd29ybGQ\n--b\nContent-Type: text/plain; charset=utf-8\n"
+        b"Content-Transfer-Encoding: quoted-printable\n\nsoft=\nbreak =C3=A9 =ZZ\n--b--\n"
+    )
+    m = parse_message(raw)
+    assert m.text == "Hello world\nsoftbreak é =ZZ"
+    assert "InvalidBase64PaddingDefect" in " ".join(m.defects)
+
+
+def test_deeply_nested_multiparts_stop_at_a_limit() -> None:
+    depth = 60
+    head = b"".join(f"Content-Type: multipart/mixed; boundary=b{i}\n\n--b{i}\n".encode() for i in range(depth))
+    raw = head + b"Content-Type: text/plain\n\ndeep\n"
+    m = parse_message(raw)
+    assert "MIME parts nested deeper than 40; the rest ignored" in m.defects
+    assert m.text == ""

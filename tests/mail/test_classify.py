@@ -224,3 +224,25 @@ def test_mail_from_our_own_addresses_is_flagged() -> None:
 def test_bounce_wording_from_a_person_is_not_a_bounce() -> None:
     result = kind_of("normal_mentions_bounce_words.eml")
     assert result.kind is MessageKind.NORMAL
+
+
+@pytest.mark.parametrize(
+    ("name", "failed", "status", "tied"),
+    [
+        ("bounce_postfix.eml", "gone@example.org", "5.1.1", False),  # its returned headers were in the report
+        ("bounce_exchange.eml", "gone@example.org", "5.1.10", True),
+        ("bounce_gmail.eml", "nobody.here@example.com", "5.1.1", True),
+        ("bounce_ses.eml", "full-box@example.org", None, True),
+    ],
+)
+def test_text_heuristics_alone_recognise_each_mail_system(
+    name: str, failed: str, status: str | None, tied: bool
+) -> None:
+    without_dsn = parsed(name).model_copy(update={"report": None, "content_type": "multipart/mixed"})
+    result = classify(without_dsn, [OURS])
+    assert result.kind is MessageKind.BOUNCE
+    bounce = result.bounce
+    assert bounce is not None and not bounce.from_dsn
+    assert bounce.failed_addresses == [failed]
+    assert bounce.recipients[0].status == status
+    assert (bounce.our_message == OUR_NOTIFICATION) is tied

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from caseline.mail import HeaderField, ParsedMessage
+from caseline.mail import HeaderField, ParsedMessage, parse_message
 from caseline.mail.classify import Classification, MessageKind, Recipient, classify
 from caseline.mail.threading import OurMessageId
 
@@ -246,3 +246,17 @@ def test_text_heuristics_alone_recognise_each_mail_system(
     assert bounce.failed_addresses == [failed]
     assert bounce.recipients[0].status == status
     assert (bounce.our_message == OUR_NOTIFICATION) is tied
+
+
+def test_a_plain_text_read_receipt_without_an_mdn_part() -> None:
+    raw = (
+        "From: Ann Example <ann@example.org>\nTo: support@help.example.com\n"
+        f"Subject: Read: Your case #10234 was updated\nIn-Reply-To: <{OUR_MESSAGE_ID}>\n\n"
+        "Your message\n\n  Subject: Your case #10234 was updated\n\nwas read on Monday, 2 November 2026 10:20.\n"
+    ).encode()
+    result = classify(parse_message(raw), [OURS])
+    assert result.kind is MessageKind.READ_RECEIPT
+    assert result.receipt is not None and result.receipt.our_message == OUR_NOTIFICATION
+    # "Read:" alone is a person's subject line.
+    person = parse_message(b"From: a@example.org\nSubject: Read: chapter 3 is missing\n\nThe book has no chapter 3.")
+    assert classify(person, [OURS]).kind is MessageKind.NORMAL

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from caseline_cdk.config import DeploymentConfig
 from caseline_cdk.constructs.web import built_bundle
 
 from .conftest import BUILT_AGENT, PRIMARY, SECONDARY, Synthesized
@@ -64,8 +65,9 @@ def test_each_app_gets_a_config_json_with_api_websocket_and_cognito(
     synth: Synthesized, site: str, pool: str, client: str
 ) -> None:
     config = rendered_config(synth, site)
-    assert set(config) == {"api_base", "ws_url", "auth", "default_locale"}
+    assert set(config) == {"api_base", "api_key", "ws_url", "auth", "default_locale"}
     assert config["api_base"] == "https://api.caseline.example.com"
+    assert config["api_key"] == DeploymentConfig().first_party_api_key  # every API method requires a key
     assert config["ws_url"] == "wss://ws.caseline.example.com"
     assert config["default_locale"] == "en"
     auth = config["auth"]

@@ -118,10 +118,13 @@ def spa_config(
     """An app's `/config.json`: where the API and live updates are, and how to sign in (Cognito hosted UI).
 
     The API and WebSocket names are the failover names, not a region's endpoint, so the file never
-    changes when a region fails over.
+    changes when a region fails over. `api_key` is the first-party usage plan's key, which every API
+    method requires (ADR 0105): not a secret, it only selects the web apps' throttle; the app sends it as
+    `X-Api-Key` beside the bearer token.
     """
     return {
         "api_base": config.api_base_url,
+        "api_key": config.first_party_api_key,
         "ws_url": config.websocket_url,
         "auth": {
             "mode": "cognito",

@@ -158,7 +158,7 @@ class BusinessCalendar(AutomationModel):
 
     @property
     def zone(self) -> ZoneInfo:
-        return self._zone
+        return self.__pydantic_private__["_zone"]
 
     # --- questions ----------------------------------------------------------------------------------------
     def is_holiday(self, day: dt.date) -> bool:
@@ -240,7 +240,9 @@ class BusinessCalendar(AutomationModel):
             day += _DAY
 
     def _day_spans(self, day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
-        cached = self._spans_by_day.get(day)
+        # Private attributes are read straight from pydantic's dict: this is the hot path of every calculation.
+        cache = self.__pydantic_private__["_spans_by_day"]
+        cached = cache.get(day)
         if cached is not None:
             return cached
         spans: list[tuple[dt.datetime, dt.datetime]] = []
@@ -254,14 +256,15 @@ class BusinessCalendar(AutomationModel):
                     spans[-1] = (spans[-1][0], max(spans[-1][1], end))
                 elif start < end:
                     spans.append((start, end))
-        if len(self._spans_by_day) >= _SPAN_CACHE_LIMIT:
-            self._spans_by_day.clear()
+        if len(cache) >= _SPAN_CACHE_LIMIT:
+            cache.clear()
         result = tuple(spans)
-        self._spans_by_day[day] = result
+        cache[day] = result
         return result
 
     def _holidays(self, year: int) -> frozenset[dt.date]:
-        cached = self._holidays_by_year.get(year)
+        cache = self.__pydantic_private__["_holidays_by_year"]
+        cached = cache.get(year)
         if cached is not None:
             return cached
         dates = {d for d in self.extra_holidays if d.year == year}
@@ -271,7 +274,7 @@ class BusinessCalendar(AutomationModel):
             dates |= set(holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision,
                                                    years=year).keys())
         result = frozenset(dates)
-        self._holidays_by_year[year] = result
+        cache[year] = result
         return result
 
 

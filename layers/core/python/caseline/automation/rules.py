@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache
@@ -382,30 +383,35 @@ class RuleOutcome(StrEnum):
     SKIPPED = "skipped"  # an earlier matching rule said stop
 
 
-class RuleTrace(AutomationModel):
+# Outcomes are plain dataclasses: one evaluation makes hundreds of them, and they are built from values the
+# engine has already validated. `pydantic.TypeAdapter(Evaluation)` serialises them where an API needs to.
+@dataclass(frozen=True, slots=True)
+class RuleTrace:
     rule_id: str
     outcome: RuleOutcome
-    decided_by: str | None = Field(default=None, description="the condition that decided, e.g. when.all[1]")
+    decided_by: str | None = None  # the condition that decided, e.g. when.all[1]
     detail: str = ""
     recheck_at: dt.datetime | None = None
 
 
-class FiredAction(AutomationModel):
+@dataclass(frozen=True, slots=True)
+class FiredAction:
     rule_id: str
     action: Action
-    team_id: TeamId | None = Field(default=None, description="the team the action names or acts on, resolved")
-    agent_ids: list[AgentId] = Field(default_factory=list, description="recipients resolved to agents")
-    text: str | None = Field(default=None, description="the rendered template")
-    note: str = Field(default="", description="why something could not be resolved")
+    team_id: TeamId | None = None  # the team the action names or acts on, resolved
+    agent_ids: list[AgentId] = field(default_factory=list)  # recipients resolved to agents
+    text: str | None = None  # the rendered template
+    note: str = ""  # why something could not be resolved
 
 
-class Evaluation(AutomationModel):
+@dataclass(frozen=True, slots=True)
+class Evaluation:
     event: RuleEvent
-    actions: list[FiredAction] = Field(default_factory=list)
-    traces: list[RuleTrace] = Field(default_factory=list)
-    case_changes: dict[str, Any] = Field(default_factory=dict)
+    actions: list[FiredAction] = field(default_factory=list)
+    traces: list[RuleTrace] = field(default_factory=list)
+    case_changes: dict[str, Any] = field(default_factory=dict)
     stopped_by: str | None = None
-    recheck_at: dt.datetime | None = Field(default=None, description="evaluate again then (a timer event)")
+    recheck_at: dt.datetime | None = None  # evaluate again then, with a timer event
 
     def trace(self, rule_id: str) -> RuleTrace:
         return next(t for t in self.traces if t.rule_id == rule_id)
@@ -431,6 +437,7 @@ class RuleEngine:
         self.calendar = calendar
         self.teams = {team.id: team for team in teams}
         self._teams_by_name = {team.name.casefold(): team for team in self.teams.values()}
+        self._compiled = [None if rule.when is None else _build_check(rule.when, "when") for rule in self.rules]
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         state = _State(context, self)
@@ -439,7 +446,7 @@ class RuleEngine:
         stopped_by: str | None = None
         recheck: dt.datetime | None = None
         trigger = context.event.trigger
-        for rule in self.rules:
+        for rule, check in zip(self.rules, self._compiled, strict=True):
             if stopped_by is not None:
                 traces.append(_trace(rule.id, RuleOutcome.SKIPPED, detail=f"rule {stopped_by!r} stopped the run"))
                 continue
@@ -450,8 +457,7 @@ class RuleEngine:
                 traces.append(_trace(rule.id, RuleOutcome.NOT_TRIGGERED, detail=f"listens to "
                                      f"{', '.join(t.value for t in rule.triggers)}"))
                 continue
-            verdict = _Verdict(True, None, "no conditions") if rule.when is None else \
-                _evaluate(rule.when, "when", state)
+            verdict = _Verdict(True, None, "no conditions") if check is None else check(state)
             if not verdict.holds:
                 wake = verdict.flips_at if RuleTrigger.TIMER in rule.triggers else None
                 traces.append(_trace(rule.id, RuleOutcome.NOT_MATCHED, verdict.path, verdict.detail, wake))
@@ -462,8 +468,8 @@ class RuleEngine:
             actions.extend(state.apply(rule.id, action) for action in rule.actions)
             if rule.stop:
                 stopped_by = rule.id
-        return Evaluation.model_construct(event=context.event, actions=actions, traces=traces,
-                                          case_changes=state.changes, stopped_by=stopped_by, recheck_at=recheck)
+        return Evaluation(event=context.event, actions=actions, traces=traces, case_changes=state.changes,
+                          stopped_by=stopped_by, recheck_at=recheck)
 
     def team(self, reference: str | None) -> TeamInfo | None:
         if reference is None:
@@ -477,8 +483,7 @@ class RuleEngine:
 
 def _trace(rule_id: str, outcome: RuleOutcome, decided_by: str | None = None, detail: str = "",
            recheck_at: dt.datetime | None = None) -> RuleTrace:
-    return RuleTrace.model_construct(rule_id=rule_id, outcome=outcome, decided_by=decided_by, detail=detail,
-                                     recheck_at=recheck_at)
+    return RuleTrace(rule_id, outcome, decided_by, detail, recheck_at)
 
 
 class _Verdict:
@@ -524,7 +529,10 @@ class _State:
 
     def value(self, path: str, root: str | None = None) -> Any:
         parts = path.split(".")
-        current: Any = self.root(root or parts[0])
+        return self.lookup((root or parts[0], *parts[1:]))
+
+    def lookup(self, parts: tuple[str, ...]) -> Any:
+        current: Any = self._roots[parts[0]] if parts[0] in self._roots else self.root(parts[0])
         for part in parts[1:]:
             if not isinstance(current, dict) or part not in current:
                 return _MISSING
@@ -551,8 +559,7 @@ class _State:
         if isinstance(action, SetTeam):
             team = engine.team(action.team)
             if team is None:
-                return FiredAction.model_construct(rule_id=rule_id, action=action, team_id=None, agent_ids=[],
-                                                   text=None, note=f"no team called {action.team!r}")
+                return FiredAction(rule_id, action, note=f"no team called {action.team!r}")
             self._set("team_id", team.id)
             return _fired(rule_id, action, team_id=team.id)
         if isinstance(action, SetPriority):
@@ -605,39 +612,65 @@ class _State:
 
 def _fired(rule_id: str, action: Any, *, team_id: str | None = None, agent_ids: list[str] | None = None,
            text: str | None = None, note: str = "") -> FiredAction:
-    return FiredAction.model_construct(rule_id=rule_id, action=action, team_id=team_id, agent_ids=agent_ids or [],
-                                       text=text, note=note)
+    return FiredAction(rule_id, action, team_id, agent_ids or [], text, note)
 
 
 # --- evaluating conditions ---------------------------------------------------------------------------------
-def _evaluate(condition: Any, path: str, state: _State) -> _Verdict:
-    if isinstance(condition, All):
-        flips: list[dt.datetime] = []
-        for index, child in enumerate(condition.conditions):
-            verdict = _evaluate(child, f"{path}.all[{index}]", state)
-            if not verdict.holds:
-                return verdict
-            if verdict.flips_at:
-                flips.append(verdict.flips_at)
-        return _Verdict(True, path, f"all {len(condition.conditions)} conditions held", min(flips, default=None))
-    if isinstance(condition, AnyOf):
-        flips = []
-        for index, child in enumerate(condition.conditions):
-            verdict = _evaluate(child, f"{path}.any[{index}]", state)
-            if verdict.holds:
-                return verdict
-            if verdict.flips_at:
-                flips.append(verdict.flips_at)
-        return _Verdict(False, path, f"none of {len(condition.conditions)} conditions held", min(flips, default=None))
+Check = Callable[["_State"], _Verdict]
+
+
+def _build_check(condition: Any, path: str) -> Check:
+    """Turn a validated condition into a closure, with its field path split and its sets and patterns ready."""
+    if isinstance(condition, All | AnyOf):
+        every = isinstance(condition, All)
+        label = "all" if every else "any"
+        children = [_build_check(child, f"{path}.{label}[{i}]") for i, child in enumerate(condition.conditions)]
+        count = len(children)
+
+        def combined(state: _State) -> _Verdict:
+            flips: list[dt.datetime] = []
+            for child in children:
+                verdict = child(state)
+                if verdict.holds != every:
+                    return verdict
+                if verdict.flips_at:
+                    flips.append(verdict.flips_at)
+            detail = f"all {count} conditions held" if every else f"none of {count} conditions held"
+            return _Verdict(every, path, detail, min(flips, default=None))
+
+        return combined
     if isinstance(condition, Not):
-        inner = _evaluate(condition.condition, f"{path}.not", state)
-        return _Verdict(not inner.holds, inner.path, f"not ({inner.detail})", inner.flips_at)
+        inner = _build_check(condition.condition, f"{path}.not")
+
+        def negated(state: _State) -> _Verdict:
+            verdict = inner(state)
+            return _Verdict(not verdict.holds, verdict.path, f"not ({verdict.detail})", verdict.flips_at)
+
+        return negated
     if isinstance(condition, BusinessHours):
-        return _business_hours(condition, path, state)
-    value = state.value(condition.field)
-    if value is _MISSING:
-        return _Verdict(False, path, f"{condition.field} is not there")
-    return _LEAF[type(condition)](condition, value, path, state)
+        return lambda state: _business_hours(condition, path, state)
+    parts = tuple(condition.field.split("."))
+    leaf = _LEAF[type(condition)]
+    prepared = _prepare(condition)
+    missing = f"{condition.field} is not there"
+
+    def check(state: _State) -> _Verdict:
+        value = state.lookup(parts)
+        if value is _MISSING:
+            return _Verdict(False, path, missing)
+        return leaf(condition, value, path, state, prepared)
+
+    return check
+
+
+def _prepare(condition: Any) -> Any:
+    if isinstance(condition, In):
+        return frozenset(condition.values)
+    if isinstance(condition, ContainsAny):
+        return _keyword_regex(tuple(condition.keywords)), frozenset(k.casefold() for k in condition.keywords)
+    if isinstance(condition, Matches):
+        return _regex(condition.pattern)
+    return None
 
 
 def _show(value: Any) -> str:
@@ -649,18 +682,19 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, StrEnum) else value
 
 
-def _equals(condition: Equals, value: Any, path: str, state: _State) -> _Verdict:
-    holds = _plain(value) == condition.value
+def _equals(condition: Equals, value: Any, path: str, state: _State, prepared: Any) -> _Verdict:
+    holds = value == condition.value  # a StrEnum equals its value
     return _Verdict(holds, path, f"{condition.field} is {_show(value)}" +
                     ("" if holds else f", not {_show(condition.value)}"))
 
 
-def _in(condition: In, value: Any, path: str, state: _State) -> _Verdict:
+def _in(condition: In, value: Any, path: str, state: _State, prepared: frozenset[Any]) -> _Verdict:
     if isinstance(value, list):
-        hits = [v for v in value if _plain(v) in condition.values]
-        return _Verdict(bool(hits), path, f"{condition.field} has {_show(hits[0])}" if hits else
-                        f"{condition.field} has none of {_show(condition.values)}")
-    holds = _plain(value) in condition.values
+        hit = next((v for v in value if v in prepared), _MISSING)
+        if hit is _MISSING:
+            return _Verdict(False, path, f"{condition.field} has none of {_show(condition.values)}")
+        return _Verdict(True, path, f"{condition.field} has {_show(hit)}")
+    holds = value in prepared
     return _Verdict(holds, path, f"{condition.field} is {_show(value)}" +
                     (" (listed)" if holds else f", not one of {_show(condition.values)}"))
 
@@ -672,12 +706,13 @@ def _keyword_regex(keywords: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
-def _contains_any(condition: ContainsAny, value: Any, path: str, state: _State) -> _Verdict:
+def _contains_any(condition: ContainsAny, value: Any, path: str, state: _State,
+                  prepared: tuple[re.Pattern[str], frozenset[str]]) -> _Verdict:
+    regex, wanted = prepared
     if isinstance(value, list):
-        wanted = {k.casefold() for k in condition.keywords}
         hit = next((v for v in value if isinstance(v, str) and v.casefold() in wanted), None)
     elif isinstance(value, str):
-        found = _keyword_regex(tuple(condition.keywords)).search(value, 0, MAX_TEXT_SCANNED)
+        found = regex.search(value, 0, MAX_TEXT_SCANNED)
         hit = found.group(0) if found else None
     else:
         return _Verdict(False, path, f"{condition.field} is not text")
@@ -694,13 +729,12 @@ def _regex(pattern: str) -> Any:
     return re2.compile(pattern, options)
 
 
-def _matches(condition: Matches, value: Any, path: str, state: _State) -> _Verdict:
+def _matches(condition: Matches, value: Any, path: str, state: _State, prepared: Any) -> _Verdict:
     texts = [v for v in value if isinstance(v, str)] if isinstance(value, list) else [value]
     if not all(isinstance(t, str) for t in texts):
         return _Verdict(False, path, f"{condition.field} is not text")
-    regex = _regex(condition.pattern)
     for text in texts:
-        found = regex.search(text[:MAX_TEXT_SCANNED])
+        found = prepared.search(text[:MAX_TEXT_SCANNED])
         if found:
             return _Verdict(True, path, f"{condition.field} matches at {_show(found.group(0))}")
     return _Verdict(False, path, f"{condition.field} does not match /{condition.pattern}/")
@@ -718,7 +752,8 @@ def _number(value: Any) -> Decimal | None:
     return None
 
 
-def _compare(condition: GreaterThan | LessThan, value: Any, path: str, state: _State) -> _Verdict:
+def _compare(condition: GreaterThan | LessThan, value: Any, path: str, state: _State,
+             prepared: Any) -> _Verdict:
     number = _number(value)
     if number is None:
         return _Verdict(False, path, f"{condition.field} is not a number ({_show(value)})")
@@ -728,7 +763,8 @@ def _compare(condition: GreaterThan | LessThan, value: Any, path: str, state: _S
     return _Verdict(holds, path, f"{condition.field} is {number} {sign} {condition.value}")
 
 
-def _changed_to(condition: ChangedTo, value: Any, path: str, state: _State) -> _Verdict:
+def _changed_to(condition: ChangedTo, value: Any, path: str, state: _State,
+                prepared: Any) -> _Verdict:
     root, _, rest = condition.field.partition(".")
     if root != "case" or state.root("previous") is None:
         return _Verdict(False, path, f"nothing tells what {condition.field} was before")
@@ -738,7 +774,8 @@ def _changed_to(condition: ChangedTo, value: Any, path: str, state: _State) -> _
     return _Verdict(holds, path, f"{condition.field} went from {_show(before)} to {_show(value)}")
 
 
-def _time_since(condition: TimeSince, value: Any, path: str, state: _State) -> _Verdict:
+def _time_since(condition: TimeSince, value: Any, path: str, state: _State,
+                prepared: Any) -> _Verdict:
     if value is None:
         return _Verdict(False, path, f"{condition.field} is empty")
     if not isinstance(value, dt.datetime) or value.tzinfo is None:

@@ -358,3 +358,17 @@ def test_deeply_nested_multiparts_stop_at_a_limit() -> None:
     m = parse_message(raw)
     assert "MIME parts nested deeper than 40; the rest ignored" in m.defects
     assert m.text == ""
+
+
+def test_format_flowed_text_is_unflowed() -> None:
+    raw = (
+        b"Content-Type: text/plain; charset=utf-8; format=flowed; delsp=no\n\n"
+        b"This paragraph was wrapped by the \nsender's client at a \nspace.\n\n"
+        b"> A quoted line that also \n> wraps.\n>> Deeper.\n \n-- \nAnn\n"
+    )
+    assert parse_message(raw).text == (
+        "This paragraph was wrapped by the sender's client at a space.\n\n"
+        "> A quoted line that also wraps.\n> > Deeper.\n\n-- \nAnn"
+    )
+    delsp = b"Content-Type: text/plain; format=flowed; delsp=yes\n\nLong word split: Donau \ndampf \nschiff\n"
+    assert parse_message(delsp).text == "Long word split: Donaudampfschiff"

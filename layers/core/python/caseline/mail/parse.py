@@ -278,7 +278,12 @@ class _Body:
             decoded = decode_bytes(data, _charset(part))
             if decoded.defect:
                 self.defects.append(f"{ctype} part: {decoded.defect}")
-            (self.texts if ctype == "text/plain" else self.htmls).append(decoded.text)
+            if ctype == "text/html":
+                self.htmls.append(decoded.text)
+            elif str(part.get_param("format") or "").lower() == "flowed":
+                self.texts.append(unflow(decoded.text, str(part.get_param("delsp") or "").lower() == "yes"))
+            else:
+                self.texts.append(decoded.text)
             return
         self._add_attachment(part, data, filename, ctype, disposition)
 
@@ -351,6 +356,36 @@ class _Body:
         else:
             decoded = decode_bytes(_payload(part), _charset(part), default="utf-8")
             self.report_fields.extend(_field_blocks(decoded.text, self.defects))
+
+
+def unflow(text: str, delete_space: bool = False) -> str:
+    """Join the soft line breaks of format=flowed text (RFC 3676), keeping quote depth as "> " prefixes."""
+    out: list[str] = []
+    pending: str | None = None
+    pending_depth = 0
+    for line in text.replace("\r\n", "\n").split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" "):
+            content = content[1:]  # space-stuffing
+        if pending is not None and depth != pending_depth:
+            out.append(_quoted(pending, pending_depth))
+            pending = None
+        flowed = content.endswith(" ") and content != "-- "
+        if flowed and delete_space:
+            content = content[:-1]
+        pending = content if pending is None else pending + content
+        pending_depth = depth
+        if not flowed:
+            out.append(_quoted(pending, depth))
+            pending = None
+    if pending is not None:
+        out.append(_quoted(pending, pending_depth))
+    return "\n".join(out)
+
+
+def _quoted(content: str, depth: int) -> str:
+    return ("> " * depth + content).rstrip() if depth else content
 
 
 def _field_blocks(text: str, defects: list[str]) -> list[list[HeaderField]]:

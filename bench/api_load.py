@@ -57,14 +57,15 @@ class Profile:
     warmup: float
     closed: float
     open: float
+    cost: float  # seconds of one client sending one operation only, per operation
     concurrency: tuple[int, ...] = (10, 50)
     rates: tuple[int, ...] = (50, 100, 200)
 
 
 PROFILES = {
-    "full": Profile(10_000, 100_000, 500_000, warmup=10, closed=30, open=30),
-    "quick": Profile(1_000, 10_000, 50_000, warmup=3, closed=8, open=8),
-    "smoke": Profile(40, 200, 1_000, warmup=0.5, closed=1, open=1, rates=(20,)),
+    "full": Profile(10_000, 100_000, 500_000, warmup=10, closed=30, open=30, cost=8),
+    "quick": Profile(1_000, 10_000, 50_000, warmup=3, closed=8, open=8, cost=2),
+    "smoke": Profile(40, 200, 1_000, warmup=0.5, closed=1, open=1, cost=0.3, rates=(20,)),
 }
 
 # What an agent does, by weight: mostly reading queues, cases and customers; one request in four writes.
@@ -209,7 +210,7 @@ class Outcome:
 
 
 class Workload:
-    def __init__(self, data: Dataset, tokens: LocalTokens, seed: int = 7) -> None:
+    def __init__(self, data: Dataset, tokens: LocalTokens, *, mix: dict[str, int] = MIX, seed: int = 7) -> None:
         staff = [a for a in data.agents if a["role"] == Role.AGENT.value]
         self.tokens = [
             (tokens.issue(subject=f"local|{a['email']}", role=Role.AGENT, caseline_id=a["id"], name=a["name"],
@@ -219,8 +220,8 @@ class Workload:
         self.case_ids = data.open_case_ids
         self.customer_ids = data.customer_ids
         self.seed = seed
-        self.ops = list(MIX)
-        self.weights = list(MIX.values())
+        self.ops = list(mix)
+        self.weights = list(mix.values())
 
     def agent(self, index: int) -> Agent:
         token, team = self.tokens[index % len(self.tokens)]
@@ -349,6 +350,23 @@ def _errors(phase: Phase) -> str:
     return ", ".join(f"{n}x {status or 'transport'}" for status, n in sorted(phase.errors.items())) or "0"
 
 
+def report_costs(phases: list[Phase]) -> None:
+    """One client sending one operation: its latency without queueing, and the server CPU it costs."""
+    rows, weighted = [], 0.0
+    for phase in phases:
+        op = phase.name
+        mine = [o for o in phase.ok if o.op == op]
+        others = len(phase.outcomes) - len(mine)
+        cpu_ms = phase.server_cpu / max(len(phase.outcomes), 1) * 1000
+        weighted += cpu_ms * MIX[op] / sum(MIX.values())
+        rows.append([op, len(mine) + others, *_percentiles(mine), f"{cpu_ms:.2f}", _errors(phase)])
+    print("\n### Cost per operation (one client, one operation at a time)\n")
+    print(markdown_table(["operation", "requests", "p50 ms", "p95 ms", "p99 ms", "server CPU ms/req", "errors"],
+                         rows))
+    print(f"\nServer CPU per request of the mix: {weighted:.2f} ms, so one fully used core serves about "
+          f"{1000 / weighted:.0f} req/s of it.")
+
+
 def report_closed(phases: list[Phase]) -> None:
     rows = []
     for phase in phases:
@@ -397,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--smoke", action="store_true", help="a tiny dataset and one-second phases")
     parser.add_argument("--cache-dir", type=Path, default=CACHE, help="where seeded datasets are kept")
     parser.add_argument("--keep", action="store_true", help="keep the scratch data directory and server log")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 if any request failed (an answer other than 2xx or 412, or none)")
     args = parser.parse_args(argv)
     profile = PROFILES["quick" if args.quick else "smoke" if args.smoke else "full"]
 
@@ -413,17 +433,25 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copytree(data.data_dir, scratch / "data")
     print(f"Copied to a scratch data directory in {time.perf_counter() - started:.1f} s")
     server = Server(scratch / "data", scratch / "server.log")
+    failed = 0
     try:
         print(f"Server ready in {server.start():.1f} s at {server.url} (caseline dev --no-seed, pid "
               f"{server.process.pid if server.process else '?'})")
-        workload = Workload(data, LocalTokens(Settings(data_dir=scratch / "data")))
-        measure(server, "warm-up", closed_loop(server.url, workload, 10, profile.warmup))
+        workload_tokens = LocalTokens(Settings(data_dir=scratch / "data"))
+        workload = Workload(data, workload_tokens)
+        warmup = measure(server, "warm-up", closed_loop(server.url, workload, 10, profile.warmup))
+        costs = []
+        for op in MIX:
+            alone = Workload(data, workload_tokens, mix={op: 1})
+            costs.append(measure(server, op, closed_loop(server.url, alone, 1, profile.cost)))
+        report_costs(costs)
         closed = [measure(server, str(n), closed_loop(server.url, workload, n, profile.closed))
                   for n in profile.concurrency]
         report_closed(closed)
         opened = [measure(server, str(rate), open_loop(server.url, workload, rate, profile.open))
                   for rate in profile.rates]
         report_open(opened)
+        failed = sum(sum(p.errors.values()) for p in [warmup, *costs, *closed, *opened])
         print(f"\nPhases: {profile.closed:.0f} s closed loop, {profile.open:.0f} s open loop, after "
               f"{profile.warmup:.0f} s of warm-up at 10 clients. Mix: "
               + ", ".join(f"{op} {w}%" for op, w in MIX.items()) + ".")
@@ -431,8 +459,8 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
-    print(f"\nFinished; {load_average()}.")
-    return 0
+    print(f"\nFinished; {load_average()}; {failed} failed request(s).")
+    return 1 if args.strict and failed else 0
 
 
 if __name__ == "__main__":

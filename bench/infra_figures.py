@@ -79,7 +79,11 @@ def lambda_packages(outdir: Path) -> list[tuple[str, int, int]]:
             if asset["source"].get("packaging") == "zip":
                 names.setdefault(asset["source"]["path"], asset.get("displayName", asset["source"]["path"]))
     packages = []
+    seen: set[str] = set()  # the same asset is staged once per stack that uses it
     for asset, display in names.items():
+        if display in seen:
+            continue
+        seen.add(display)
         path = outdir / asset
         if not path.is_dir():
             continue

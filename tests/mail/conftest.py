@@ -1,4 +1,4 @@
-"""Helpers for the mail tests: the committed test messages, parsed on demand."""
+"""Shared by the mail tests: the committed test messages, parsed on demand."""
 
 from __future__ import annotations
 

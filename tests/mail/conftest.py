@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from caseline.mail import ParsedMessage, parse_message
 
 MESSAGES = Path(__file__).parent / "messages"
@@ -20,8 +19,3 @@ def raw(name: str) -> bytes:
 
 def parsed(name: str) -> ParsedMessage:
     return parse_message(raw(name))
-
-
-@pytest.fixture
-def message():
-    return parsed

@@ -13,6 +13,24 @@ interface MergeDone {
   undoUntil: number;
 }
 
+/** The last merge into a case stays undoable while its window lasts, also after looking at another screen. */
+const storageKey = (caseId: string) => `caseline.merge.${caseId}`;
+
+export function loadMerge(caseId: string, now: number): MergeDone | null {
+  try {
+    const raw = sessionStorage.getItem(storageKey(caseId));
+    const done = raw ? (JSON.parse(raw) as MergeDone) : null;
+    return done && done.undoUntil > now ? done : null;
+  } catch {
+    return null;
+  }
+}
+
+function storeMerge(caseId: string, done: MergeDone | null): void {
+  if (done) sessionStorage.setItem(storageKey(caseId), JSON.stringify(done));
+  else sessionStorage.removeItem(storageKey(caseId));
+}
+
 export function MergeControls({ item }: { item: Case }) {
   const t = useT();
   const api = useApi();
@@ -20,7 +38,11 @@ export function MergeControls({ item }: { item: Case }) {
   const [opened, setOpened] = useState(false);
   const [text, setText] = useState('');
   const [inputError, setInputError] = useState<string | null>(null);
-  const [done, setDone] = useState<MergeDone | null>(null);
+  const [done, setDoneState] = useState<MergeDone | null>(() => loadMerge(item.id, Date.now()));
+  const setDone = (next: MergeDone | null) => {
+    storeMerge(item.id, next);
+    setDoneState(next);
+  };
   const [undone, setUndone] = useState(false);
 
   const refresh = () => {
@@ -73,14 +95,18 @@ export function MergeControls({ item }: { item: Case }) {
   // The undo button goes when the undo window closes.
   useEffect(() => {
     if (!done) return undefined;
+    const clear = () => {
+      storeMerge(item.id, null);
+      setDoneState(null);
+    };
     const left = done.undoUntil - Date.now();
     if (left <= 0) {
-      setDone(null);
+      clear();
       return undefined;
     }
-    const timer = setTimeout(() => setDone(null), left);
+    const timer = setTimeout(clear, Math.min(left, 2 ** 31 - 1));
     return () => clearTimeout(timer);
-  }, [done]);
+  }, [done, item.id]);
 
   const submit = () => {
     const parsed = parseCaseNumbers(text);
@@ -122,7 +148,13 @@ export function MergeControls({ item }: { item: Case }) {
           {t('merge.undone')}
         </Alert>
       )}
-      <Modal opened={opened} onClose={() => setOpened(false)} title={t('merge.button')} centered>
+      <Modal
+        opened={opened}
+        onClose={() => setOpened(false)}
+        title={t('merge.button')}
+        centered
+        closeButtonProps={{ 'aria-label': t('common.close') }}
+      >
         <form
           onSubmit={(event) => {
             event.preventDefault();

@@ -17,7 +17,8 @@ const CLEAR = '__none__';
 interface Props {
   selected: Map<string, Case>;
   onClear: () => void;
-  onDone: (succeededIds: string[]) => void;
+  /** Called with the per-case outcome; the screen shows it and drops the updated cases from the selection. */
+  onDone: (summary: BulkSummary) => void;
 }
 
 export function BulkBar({ selected, onClear, onDone }: Props) {
@@ -30,7 +31,6 @@ export function BulkBar({ selected, onClear, onDone }: Props) {
   const [assignee, setAssignee] = useState('');
   const [team, setTeam] = useState('');
   const [tagText, setTagText] = useState('');
-  const [summary, setSummary] = useState<BulkSummary | null>(null);
   const count = selected.size;
   const tags = parseTags(tagText);
   const badTags = invalidTags(tags);
@@ -59,9 +59,7 @@ export function BulkBar({ selected, onClear, onDone }: Props) {
       return merged;
     },
     onSuccess: (result) => {
-      const next = summariseBulk(result, (id) => selected.get(id)?.number);
-      setSummary(next);
-      onDone(next.succeededIds);
+      onDone(summariseBulk(result, (id) => selected.get(id)?.number));
       void client.invalidateQueries({ queryKey: [VIEW_KEY] });
       void client.invalidateQueries({ queryKey: [VIEW_COUNTS_KEY] });
     },
@@ -130,27 +128,33 @@ export function BulkBar({ selected, onClear, onDone }: Props) {
           {(apply.error as Error).message}
         </Text>
       )}
-      <Modal opened={summary !== null} onClose={() => setSummary(null)} title={t('bulk.resultsTitle')} centered>
-        {summary && (
-          <>
-            <Text fw={600}>{t('bulk.resultLine', { ok: summary.ok, failed: summary.failed })}</Text>
-            {summary.failures.length > 0 && (
-              <ul className="failure-list" aria-label={t('bulk.failures')}>
-                {summary.failures.map((failure) => (
-                  <li key={failure.caseId}>
-                    <strong>{failure.number !== null ? `#${failure.number}` : failure.caseId}</strong>
-                    {' — '}
-                    {failure.reason}
-                  </li>
-                ))}
-              </ul>
-            )}
-            <Button mt="md" onClick={() => setSummary(null)}>
-              {t('common.close')}
-            </Button>
-          </>
-        )}
-      </Modal>
     </section>
+  );
+}
+
+export function BulkResultsDialog({ summary, onClose }: { summary: BulkSummary | null; onClose: () => void }) {
+  const t = useT();
+  return (
+    <Modal opened={summary !== null} onClose={onClose} title={t('bulk.resultsTitle')} centered withCloseButton={false}>
+      {summary && (
+        <>
+          <Text fw={600}>{t('bulk.resultLine', { ok: summary.ok, failed: summary.failed })}</Text>
+          {summary.failures.length > 0 && (
+            <ul className="failure-list" aria-label={t('bulk.failures')}>
+              {summary.failures.map((failure) => (
+                <li key={failure.caseId}>
+                  <strong>{failure.number !== null ? `#${failure.number}` : failure.caseId}</strong>
+                  {' — '}
+                  {failure.reason}
+                </li>
+              ))}
+            </ul>
+          )}
+          <Button mt="md" onClick={onClose}>
+            {t('common.close')}
+          </Button>
+        </>
+      )}
+    </Modal>
   );
 }

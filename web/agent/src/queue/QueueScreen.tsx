@@ -9,7 +9,8 @@ import { useApi } from '../context';
 import { useT } from '../i18n/locale';
 import { VIEW_KEY } from '../live/cache';
 import { isViewId, useViewLabel } from '../shell/views';
-import { BulkBar } from './BulkBar';
+import { BulkBar, BulkResultsDialog } from './BulkBar';
+import type { BulkSummary } from './bulkSummary';
 import { CaseList } from './CaseList';
 import { CaseTable } from './CaseTable';
 import { useQueueKeys } from './keys';
@@ -66,6 +67,7 @@ export function QueueScreen({ source }: { source: QueueSource }) {
   const [selected, setSelected] = useState<Map<string, Case>>(() => new Map());
   const [focused, setFocused] = useState(-1);
   const [rows, setRows] = useState<Case[]>([]);
+  const [bulkSummary, setBulkSummary] = useState<BulkSummary | null>(null);
 
   const page = useQuery({
     queryKey: [VIEW_KEY, source.viewId, { channel, priority, limit, cursor }],
@@ -209,15 +211,17 @@ export function QueueScreen({ source }: { source: QueueSource }) {
         <BulkBar
           selected={selected}
           onClear={() => setSelected(new Map())}
-          onDone={(succeededIds) =>
+          onDone={(summary) => {
+            setBulkSummary(summary);
             setSelected((current) => {
               const next = new Map(current);
-              succeededIds.forEach((id) => next.delete(id));
+              summary.succeededIds.forEach((id) => next.delete(id));
               return next;
-            })
-          }
+            });
+          }}
         />
       )}
+      <BulkResultsDialog summary={bulkSummary} onClose={() => setBulkSummary(null)} />
 
       {page.isError && (
         <Alert color="red" role="alert" title={t('queue.loadFailed')}>

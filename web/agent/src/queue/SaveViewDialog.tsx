@@ -39,7 +39,13 @@ export function SaveViewButton({ viewId, channel, priority }: Props) {
       <Button size="xs" variant="default" onClick={() => setOpened(true)}>
         {t('queue.saveView')}
       </Button>
-      <Modal opened={opened} onClose={() => setOpened(false)} title={t('queue.saveView')} centered>
+      <Modal
+        opened={opened}
+        onClose={() => setOpened(false)}
+        title={t('queue.saveView')}
+        centered
+        closeButtonProps={{ 'aria-label': t('common.close') }}
+      >
         <form
           onSubmit={(event) => {
             event.preventDefault();

@@ -181,7 +181,7 @@ def accessibility_problems(page: Page) -> list[str]:
     for violation in results["violations"]:
         if violation.get("impact") not in BLOCKING_IMPACTS:
             continue
-        targets = [json.dumps(node["target"]) for node in violation["nodes"][:5]]
-        lines.append(f"{violation['impact']}: {violation['id']} — {violation['help']} ({len(violation['nodes'])} "
-                     f"nodes: {', '.join(targets)})")
+        lines.append(f"{violation['impact']}: {violation['id']} — {violation['help']} "
+                     f"({len(violation['nodes'])} nodes)")
+        lines += [f"    {json.dumps(node['target'])} {node['html'][:160]}" for node in violation["nodes"][:5]]
     return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Response, expect
 
 from .desk import SUPERVISOR, Api, capture, case_id_from_url, case_rows, choose, new_tag, open_view, sign_in
 
@@ -34,7 +34,9 @@ def test_a_hundred_cases_get_a_tag_at_once(page: Page, full_queue: Api) -> None:
     expect(bulk).to_contain_text(f"{PAGE} selected")
     tag = new_tag("e2e-bulk")
     bulk.get_by_role("textbox", name="Add tags").fill(tag)
-    bulk.get_by_role("button", name=f"Apply to {PAGE} cases").click()
+    with page.expect_response(_is_bulk_call, timeout=60_000) as call:
+        bulk.get_by_role("button", name=f"Apply to {PAGE} cases").click()
+    assert call.value.status == 200, call.value.text()
 
     results = page.get_by_role("dialog", name="Bulk update results")
     expect(results).to_contain_text(f"{PAGE} updated, 0 failed")
@@ -62,7 +64,9 @@ def test_failures_are_listed_by_case_with_the_reason(page: Page, full_queue: Api
     bulk = page.get_by_role("region", name="Bulk actions")
     expect(bulk).to_contain_text("2 selected")
     choose(bulk.get_by_label("Set status"), "new")  # an open case cannot go back to new
-    bulk.get_by_role("button", name="Apply to 2 cases").click()
+    with page.expect_response(_is_bulk_call) as call:
+        bulk.get_by_role("button", name="Apply to 2 cases").click()
+    assert call.value.status == 200, call.value.text()
 
     results = page.get_by_role("dialog", name="Bulk update results")
     expect(results).to_contain_text("1 updated, 1 failed")
@@ -70,3 +74,7 @@ def test_failures_are_listed_by_case_with_the_reason(page: Page, full_queue: Api
     expect(results).to_contain_text("cannot become new")
     expect(results).not_to_contain_text(f"#{fresh['number']}")
     assert full_queue.case(worked["id"])["status"] == "open"
+
+
+def _is_bulk_call(response: Response) -> bool:
+    return response.request.method == "POST" and response.url.endswith("/cases/bulk")

@@ -33,10 +33,12 @@ def test_merge_two_cases_then_undo_restores_both(page: Page, api_as) -> None:
     conversation = page.get_by_role("list", name="Conversation")
     expect(conversation).to_contain_text("The printer on the second floor is offline too.")
 
-    other = page.context.new_page()
+    other = page.context.new_page()  # a tab of its own: it signs in for itself
+    sign_in(other, AGENT)
     other.goto(f"/desk/cases/{duplicate['id']}")
-    expect(other.get_by_text(f"This case was merged into #{survivor['number']}")).to_be_visible()
-    link = other.get_by_role("link", name=f"#{survivor['number']}", exact=True)
+    notice = other.get_by_text(f"This case was merged into #{survivor['number']}")
+    expect(notice).to_be_visible()
+    link = notice.get_by_role("link", name=f"#{survivor['number']}", exact=True)
     expect(link).to_have_attribute("href", f"/desk/cases/{survivor['id']}")
     other.close()
 

@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -407,6 +408,49 @@ def report_open(phases: list[Phase]) -> None:
         print(f"\np99 at {GOAL_RATE} req/s: {p99:.1f} ms (goal < {GOAL_P99_MS} ms, no errors: {verdict})")
 
 
+# --- where the server's time goes -------------------------------------------------------------------------
+# Each sample is charged to the first of these found walking from the innermost frame outwards.
+PROFILE_PARTS = (
+    ("JWT verification (PyJWT)", r"\(jwt/|\(hmac\.py"),
+    ("X-Ray tracer", "aws_xray_sdk"),
+    ("SQLite table adapter", "sqlite_table.py|sqlite_db.py"),
+    ("pydantic (parse, validate, serialize)", "pydantic"),
+    ("Powertools request/response validation", "openapi_validation|event_handler/openapi"),
+    ("Powertools resolver, logger, tracer", "aws_lambda_powertools"),
+    ("Caseline api/services/store/domain", "caseline/(api|services|adapters/store|domain)"),
+    ("outbox dispatcher and consumers", "outbox_dispatcher|caseline/consumers"),
+    ("local gateway (event, thread hand-off)", "caseline/runtime/gateway|anyio|starlette/concurrency"),
+    ("HTTP server (uvicorn h11, Starlette, asyncio)", "uvicorn|starlette|h11|asyncio|selectors"),
+)
+
+
+def profile_server(server: Server, workload: Workload, seconds: float, out: Path) -> None:
+    """Sample the server's GIL holder with py-spy under 10 clients and print the time by part."""
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if spy is None:
+        print("\n--profile needs py-spy: .venv/bin/pip install py-spy")
+        return
+    assert server.process is not None
+    recorder = subprocess.Popen([spy, "record", "--pid", str(server.process.pid), "--gil", "--rate", "250",
+                                 "--duration", str(int(seconds)), "--format", "raw", "--output", str(out)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    phase = measure(server, "10", closed_loop(server.url, workload, 10, seconds))
+    recorder.wait()
+    parts: Counter = Counter()
+    total = 0
+    for line in out.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        part = next((name for frame in reversed(frames) for name, pattern in PROFILE_PARTS
+                     if re.search(pattern, frame)), "other")
+        parts[part] += int(count)
+        total += int(count)
+    print(f"\n### Where the server's CPU goes (py-spy --gil, 10 clients, {seconds:.0f} s, "
+          f"{len(phase.outcomes) / phase.wall:.0f} req/s, {phase.server_cpu / phase.wall:.2f} cores)\n")
+    print(markdown_table(["part", "share of samples"],
+                         [[name, f"{n / max(total, 1) * 100:.1f}%"] for name, n in parts.most_common()]))
+
+
 # --- the run ----------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -415,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--smoke", action="store_true", help="a tiny dataset and one-second phases")
     parser.add_argument("--cache-dir", type=Path, default=CACHE, help="where seeded datasets are kept")
     parser.add_argument("--keep", action="store_true", help="keep the scratch data directory and server log")
+    parser.add_argument("--profile", type=float, metavar="SECONDS",
+                        help="afterwards, sample the server with py-spy for this long and print where time goes")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 if any request failed (an answer other than 2xx or 412, or none)")
     args = parser.parse_args(argv)
@@ -451,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
         opened = [measure(server, str(rate), open_loop(server.url, workload, rate, profile.open))
                   for rate in profile.rates]
         report_open(opened)
+        if args.profile:
+            profile_server(server, workload, args.profile, scratch / "profile.txt")
         failed = sum(sum(p.errors.values()) for p in [warmup, *costs, *closed, *opened])
         print(f"\nPhases: {profile.closed:.0f} s closed loop, {profile.open:.0f} s open loop, after "
               f"{profile.warmup:.0f} s of warm-up at 10 clients. Mix: "

@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10,10000", help="timeline lengths to compare (comma-separated)")
     parser.add_argument("--pages", default=f"{DEFAULT_PAGE},10",
                         help="page sizes: the API default, and one the small customer fills too")
-    parser.add_argument("--iterations", type=int, default=300, help="measured calls per row on SQLite")
+    parser.add_argument("--iterations", type=int, default=1000, help="measured calls per row on SQLite")
     # Moto sorts the whole table on every Query, so each call there costs a second or so at 10,000 entries;
     # its latencies mean nothing for DynamoDB anyway. A few calls give the request and examined-item counts.
     parser.add_argument("--moto-iterations", type=int, default=5, help="measured calls per row on moto")

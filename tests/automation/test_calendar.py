@@ -107,6 +107,17 @@ def test_half_hour_dst_of_lord_howe() -> None:
     assert day == dt.timedelta(hours=23, minutes=30)
 
 
+def test_a_day_that_never_happened_has_no_working_time() -> None:
+    # Samoa skipped Friday 30 December 2011 when it moved across the date line.
+    apia = ZoneInfo("Pacific/Apia")
+    always = BusinessCalendar.always("Pacific/Apia")
+    start, end = dt.datetime(2011, 12, 29, tzinfo=apia), dt.datetime(2011, 12, 31, tzinfo=apia)
+    assert always.business_time_between(start, end) == 24 * H
+    office = BusinessCalendar(time_zone="Pacific/Apia", weekly_hours=OFFICE)
+    due = office.add_business_time(dt.datetime(2011, 12, 29, 16, tzinfo=apia), 2 * H)
+    assert due == dt.datetime(2012, 1, 2, 10, tzinfo=apia)
+
+
 def test_measuring_backwards_is_negative(bavaria: BusinessCalendar) -> None:
     a, b = berlin(2026, 6, 15, 10), berlin(2026, 6, 16, 10)
     assert bavaria.business_time_between(b, a) == -8 * H

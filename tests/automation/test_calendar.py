@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from caseline.automation.calendar import BusinessCalendar, CalendarError, Weekday, WorkingInterval
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -174,7 +174,7 @@ def test_calendars_are_values_whatever_they_have_cached(bavaria: BusinessCalenda
 
 
 # --- by property -------------------------------------------------------------------------------------------
-PROPERTY = settings(max_examples=150, deadline=None)
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 EPSILON = dt.timedelta(microseconds=1)
 
 
@@ -244,7 +244,7 @@ def _unambiguous(t: dt.datetime, zone: ZoneInfo) -> bool:
     return local.replace(tzinfo=zone, fold=0).utcoffset() == local.replace(tzinfo=zone, fold=1).utcoffset()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(calendar=calendars(), start=instants, step=st.integers(307, 1499))
 def test_is_working_agrees_with_the_wall_clock_wherever_the_wall_clock_is_unambiguous(
         calendar: BusinessCalendar, start: dt.datetime, step: int) -> None:

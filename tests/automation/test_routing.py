@@ -20,7 +20,7 @@ from caseline.automation.routing import (
 from caseline.domain.agents import Availability
 from caseline.domain.case import Priority
 from caseline.domain.customer import CustomerTier
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -171,7 +171,7 @@ def test_invalid_policies_are_refused(data: dict, message: str) -> None:
         RoutingPolicy.model_validate(data)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.integers(0, 12), st.booleans(), st.sets(st.sampled_from(["billing", "hardware"])),
                           st.sets(st.sampled_from(["en", "de", "fr"]), min_size=1), st.integers(0, 600)),
                 min_size=1, max_size=15),

@@ -25,7 +25,7 @@ from caseline.automation.rules import (
 from caseline.automation.sla import CaseSlaHistory, SlaEvent, SlaEventKind
 from caseline.domain.case import CaseStatus, Priority
 from caseline.domain.common import Money
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
@@ -382,7 +382,7 @@ def test_default_escalation_waits_four_business_hours_then_escalates_once() -> N
 
 
 # --- a property: order and stop, against a reference --------------------------------------------------------
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(["low", "normal", "high", "urgent", None]), st.booleans(), st.booleans()),
                 max_size=12),
        st.sampled_from(list(Priority)))

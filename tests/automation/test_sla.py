@@ -22,7 +22,7 @@ from caseline.domain.case import CaseStatus, Priority
 from caseline.domain.common import Channel
 from caseline.domain.customer import CustomerTier
 from caseline.domain.interaction import Author, AuthorKind, Direction, Interaction, Visibility
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -242,7 +242,7 @@ def histories(draw: st.DrawFn) -> CaseSlaHistory:
     return CaseSlaHistory(opened_at=opened, priority=Priority.NORMAL, channel=Channel.EMAIL, events=events)
 
 
-PROPERTY = settings(max_examples=120, deadline=None)
+PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY

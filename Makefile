@@ -63,6 +63,7 @@ schemas: install
 bench: install
 	$(BIN)/python bench/timeline_scaling.py
 	$(BIN)/python bench/api_load.py --quick
+	$(BIN)/python bench/routing.py --repeat 1
 
 bench-spa: install web
 	$(BIN)/python bench/spa_load.py

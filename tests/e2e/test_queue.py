@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from .desk import SUPERVISOR, capture, case_id_from_url, case_rows, open_view, sign_in
+from .desk import SUPERVISOR, capture, case_id_from_url, case_rows, choose, open_view, sign_in
 
 COLUMNS = ["Number", "Subject", "Customer", "Priority", "Status", "Assignee", "Channel", "SLA due", "Updated"]
 
@@ -96,3 +97,28 @@ def expect_focused_row(page: Page, number: str) -> None:
     except PlaywrightTimeout as exc:
         raise AssertionError(f"row {number} never got focus; focus is on row {page.evaluate(FOCUSED_ROW_NUMBER)!r}"
                              ) from exc
+
+
+def test_a_filtered_queue_saved_as_a_view(page: Page, api_as) -> None:
+    sign_in(page, SUPERVISOR)
+    table = open_view(page, "All open")
+    choose(page.get_by_label("Channel"), "chat")
+    rows = case_rows(table)
+    expect(rows.first).to_contain_text("Chat")
+    expect(table.get_by_role("cell", name="Email", exact=True)).to_have_count(0)
+
+    name = f"Chats {uuid.uuid4().hex[:4]}"
+    page.get_by_role("button", name="Save view").click()
+    dialog = page.get_by_role("dialog", name="Save view")
+    dialog.get_by_role("textbox", name="Name").fill(name)
+    dialog.get_by_role("button", name="Save").click()
+    saved = page.get_by_role("navigation", name="Saved views").get_by_role("link", name=re.compile("^" + name))
+    expect(saved).to_be_visible()
+
+    stored = [v for v in api_as(SUPERVISOR).get("/saved-views")["items"] if v["name"] == name]
+    assert len(stored) == 1 and stored[0]["view_id"] == "all_open" and stored[0]["filters"]["channel"] == "chat"
+    open_view(page, "Pending")
+    saved.click()
+    expect(page).to_have_url(re.compile(f"/desk/saved/{stored[0]['id']}$"))
+    expect(case_rows(page.get_by_role("table")).first).to_be_visible()
+    expect(page.get_by_role("table").get_by_role("cell", name="Email", exact=True)).to_have_count(0)

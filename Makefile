@@ -11,6 +11,7 @@ WEB_STAMP := $(WEB)/node_modules/.installed
 # Everything the SPA build reads: a change to any of these rebuilds dist/, nothing else does.
 WEB_SOURCES := $(shell find $(WEB) \( -path $(WEB)/node_modules -o -path $(WEB)/dist \) -prune -o -type f -print 2>/dev/null)
 
+, := ,
 # $(call timed,NAME,COMMAND): run COMMAND and print how long it took, so a CI log shows where the minutes go.
 timed = @t0=$$(date +%s); $(2); rc=$$?; echo "[phase] $(1): $$(( $$(date +%s) - t0 )) s (exit $$rc)"; exit $$rc
 
@@ -19,7 +20,7 @@ timed = @t0=$$(date +%s); $(2); rc=$$?; echo "[phase] $(1): $$(( $$(date +%s) - 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,infra]'
+	$(call timed,python install,$(BIN)/pip install --quiet -e '.[dev$(,)infra]')
 	touch $(STAMP)
 
 install: $(STAMP)

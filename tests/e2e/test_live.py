@@ -8,7 +8,8 @@ from playwright.sync_api import Page, expect
 
 from .desk import SUPERVISOR, case_rows, open_view, row_for, sign_in
 
-OTHER = {"low": "urgent", "normal": "urgent", "high": "low", "urgent": "low"}
+# A new priority that keeps the row on the first page of a most-urgent-first queue, whatever the order.
+OTHER = {"low": "urgent", "normal": "urgent", "high": "urgent", "urgent": "high"}
 
 
 def test_a_change_made_through_the_api_updates_the_open_queue(page: Page, api_as) -> None:

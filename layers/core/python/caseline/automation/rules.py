@@ -468,7 +468,10 @@ class RuleEngine:
             actions.extend(state.apply(rule.id, action) for action in rule.actions)
             if rule.stop:
                 stopped_by = rule.id
-        return Evaluation(event=context.event, actions=actions, traces=traces, case_changes=state.changes,
+        # Only what ends up different: a tag added by one rule and removed by the next is no change.
+        before = context.case.model_dump(include=set(state.changes)) if state.changes else {}
+        changes = {name: value for name, value in state.changes.items() if before[name] != value}
+        return Evaluation(event=context.event, actions=actions, traces=traces, case_changes=changes,
                           stopped_by=stopped_by, recheck_at=recheck)
 
     def team(self, reference: str | None) -> TeamInfo | None:

@@ -314,3 +314,20 @@ def test_cors_preflight_allows_only_the_two_web_apps(synth: Synthesized, key: st
         assert "PortalSiteDistribution" in echoed
         assert "'*'" not in origin
         assert "If-Match" in response["ResponseParameters"]["method.response.header.Access-Control-Allow-Headers"]
+
+
+@pytest.mark.parametrize("key", SERVICE_STACKS)
+def test_gateway_refusals_are_problems_the_browser_can_read(synth: Synthesized, key: str) -> None:
+    """401/403/429 from API Gateway itself (before our functions) carry CORS headers and a problem+json body."""
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in synth.raw(key)["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::GatewayResponse"
+    }
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for props in responses.values():
+        headers = props["ResponseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "method.request.header.origin"
+        assert headers["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+        body = props["ResponseTemplates"]["application/json"]
+        assert '"type": "https://caseline.dev/problems/gateway"' in body and "$context.requestId" in body

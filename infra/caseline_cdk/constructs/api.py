@@ -18,6 +18,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_logs as logs
+from caseline.api.problems import PROBLEM_BASE
 from constructs import Construct
 
 from ..nag import acknowledge
@@ -101,6 +102,7 @@ class RestApi(Construct):
             ),
             api_key_source_type=apigw.ApiKeySourceType.HEADER,
         )
+        self._problem_responses()
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
             self,
             "Authorizer",
@@ -175,3 +177,29 @@ class RestApi(Construct):
         )
         plan.add_api_key(key)
         return key
+
+    def _problem_responses(self) -> None:
+        """API Gateway's own refusals (no token, throttled, WAF, no API key) as problem+json the browser can read.
+
+        Without CORS headers on them the SPA sees an opaque network error instead of a 401 or 429. Gateway
+        responses cannot pick from a list of origins, so they echo the caller's Origin: they carry no data,
+        and the bearer token — not a cookie — is what authenticates, so no other site gains anything.
+        """
+        body = (
+            '{"type": "' + PROBLEM_BASE + 'gateway", "title": $context.error.messageString, '
+            '"detail": $context.error.messageString, "request_id": "$context.requestId"}'
+        )
+        for name, response_type in (("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
+                                     ("Default5xx", apigw.ResponseType.DEFAULT_5_XX)):
+            self.api.add_gateway_response(
+                name,
+                type=response_type,
+                response_headers={
+                    "Access-Control-Allow-Origin": "method.request.header.origin",
+                    "Access-Control-Expose-Headers": "'" + ",".join(EXPOSED_HEADERS) + "'",
+                    "Vary": "'Origin'",
+                    "Content-Type": "'application/problem+json'",
+                },
+                templates={"application/json": body, "application/problem+json": body},
+            )
+

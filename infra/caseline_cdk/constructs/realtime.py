@@ -169,6 +169,13 @@ class Realtime(Construct):
         events_backbone.add_consumer("realtime-fanout", fanout, detail_types=events.Match.prefix(CASE_EVENTS_PREFIX))
         grant_table_data(fanout.role, table_arn=table_arn, key=key, actions=TABLE_READ)
         # arn:aws:execute-api:{region}:{account}:{api-id}/live/{POST|DELETE}/@connections/{connection-id}
+        # The fan-out posts notices and deletes dead connections; the connect function only posts (pong).
+        self._grant_management(fanout, MANAGEMENT_VERBS)
+        self._grant_management(connect, ("POST",))
+        self.domain = WebSocketDomain(self, "Domain", config=config, stage=self.stage, health_check=health_check)
+
+
+    def _grant_management(self, made, verbs: tuple[str, ...]) -> None:
         stack = cdk.Stack.of(self)
         management = [
             stack.format_arn(
@@ -177,19 +184,18 @@ class Realtime(Construct):
                 resource_name=f"{STAGE}/{verb}/@connections/*",
                 arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
             )
-            for verb in MANAGEMENT_VERBS
+            for verb in verbs
         ]
-        fanout.role.add_to_policy(iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=management))
+        made.role.add_to_policy(iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=management))
         api_id = logical_id(self.api)
-        for verb in MANAGEMENT_VERBS:
+        for verb in verbs:
             acknowledge(
-                fanout.role,
+                made.role,
                 f"IAM5[Resource::arn:<AWS::Partition>:execute-api:{stack.region}:{stack.account}:<{api_id}>/"
                 f"{STAGE}/{verb}/@connections/*]",
                 "Connection ids are minted by API Gateway per connection; the grant is this one API's live "
                 "stage and its @connections resource, nothing else.",
             )
-        self.domain = WebSocketDomain(self, "Domain", config=config, stage=self.stage, health_check=health_check)
 
 
 class WebSocketDomain(Construct):

@@ -158,6 +158,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cases/{case_id}/attachments/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Get a signed URL to PUT a file to, then send `attachment` with a reply or note */
+        post: operations["request_upload_cases__case_id__attachments_uploads_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{case_id}/attachments/{sha256}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A signed URL (valid 5 minutes) that downloads an attached file */
+        get: operations["download_link_cases__case_id__attachments__sha256__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cases/{case_id}/audit": {
         parameters: {
             query?: never;
@@ -593,6 +627,11 @@ export interface components {
     schemas: {
         /** AddNote */
         AddNote: {
+            /**
+             * Attachments
+             * @description files uploaded to this case (see /attachments/uploads)
+             */
+            attachments?: components["schemas"]["AttachmentRef"][];
             /**
              * Text
              * @description @handle mentions notify agents
@@ -1050,6 +1089,23 @@ export interface components {
          * @enum {string}
          */
         Direction: "inbound" | "outbound";
+        /** DownloadLink */
+        DownloadLink: {
+            /** Content Type */
+            content_type: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Url
+             * @description signed; no Authorization header needed; valid for 5 minutes
+             */
+            url: string;
+        };
         /** ExternalRef */
         ExternalRef: {
             /** Id */
@@ -1262,6 +1318,33 @@ export interface components {
             /** Summary */
             summary: string;
         };
+        /**
+         * RequestUpload
+         * @description A file the caller is about to upload: the service signs a URL for exactly these bytes.
+         */
+        RequestUpload: {
+            /**
+             * Content Type
+             * @description lower-case type/subtype, no parameters
+             * @example image/png
+             */
+            content_type: string;
+            /**
+             * Filename
+             * @example screenshot.png
+             */
+            filename: string;
+            /**
+             * Sha256
+             * @description SHA-256 of the bytes, lower-case hex
+             */
+            sha256: string;
+            /**
+             * Size
+             * @description bytes (at most 25 MB)
+             */
+            size: number;
+        };
         /** ResponseValidationError */
         ResponseValidationError: {
             /** Detail */
@@ -1433,6 +1516,36 @@ export interface components {
             tier?: components["schemas"]["CustomerTier"] | null;
             /** Time Zone */
             time_zone?: string | null;
+        };
+        /**
+         * UploadTicket
+         * @description Where and how to PUT the bytes, and the ref to send with the reply or note afterwards.
+         */
+        UploadTicket: {
+            attachment: components["schemas"]["AttachmentRef"];
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Headers
+             * @description send these headers with the PUT, unchanged
+             */
+            headers: {
+                [key: string]: string;
+            };
+            /**
+             * Method
+             * @default PUT
+             * @constant
+             */
+            method: "PUT";
+            /**
+             * Upload Url
+             * @description signed; valid for 15 minutes, for exactly these bytes
+             */
+            upload_url: string;
         };
         /** ValidationError */
         ValidationError: {
@@ -2406,6 +2519,196 @@ export interface operations {
             };
             /** @description The body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    request_upload_cases__case_id__attachments_uploads_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description retry-safe key (1-255 visible ASCII); the same key and body give the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description the case's id (a ULID) */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestUpload"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadTicket"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_link_cases__case_id__attachments__sha256__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the case's id (a ULID) */
+                case_id: string;
+                /** @description the file's SHA-256, lower-case hex */
+                sha256: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadLink"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import type { AttachmentRef, Interaction } from '../api/client';
-import { type DownloadLink, requestJson } from '../api/raw';
-import { useServices } from '../context';
+import { type AttachmentRef, type Interaction, unwrap } from '../api/client';
+import { useApi } from '../context';
 import { useT } from '../i18n/locale';
 import { ChannelLabel, DateTime } from '../shell/bits';
 
@@ -66,14 +65,15 @@ function formatSize(bytes: number): string {
 /** Signed download URLs are short-lived: fetched when shown, refreshed before they run out. */
 function AttachmentItem({ caseId, attachment }: { caseId: string; attachment: AttachmentRef }) {
   const t = useT();
-  const { config } = useServices();
+  const api = useApi();
   const link = useQuery({
     queryKey: ['attachment', caseId, attachment.sha256],
     staleTime: 4 * 60_000,
-    queryFn: () =>
-      requestJson<DownloadLink>(
-        config.api_base,
-        `/cases/${encodeURIComponent(caseId)}/attachments/${encodeURIComponent(attachment.sha256)}`,
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/cases/{case_id}/attachments/{sha256}', {
+          params: { path: { case_id: caseId, sha256: attachment.sha256 } },
+        }),
       ),
   });
   const isImage = (attachment.content_type ?? '').startsWith('image/');

@@ -10,7 +10,7 @@ import {
   newIdempotencyKey,
   unwrap,
 } from '../api/client';
-import { useApi, useServices } from '../context';
+import { useApi } from '../context';
 import { useT } from '../i18n/locale';
 import { CASE_KEY, VIEW_COUNTS_KEY, VIEW_KEY } from '../live/cache';
 import { uploadAttachment } from './upload';
@@ -18,7 +18,6 @@ import { uploadAttachment } from './upload';
 export function ReplyBox({ item, autoFocus }: { item: Case; autoFocus: boolean }) {
   const t = useT();
   const api = useApi();
-  const { config } = useServices();
   const client = useQueryClient();
   const [text, setText] = useState('');
   const [channel, setChannel] = useState<Channel>(item.channel);
@@ -62,7 +61,7 @@ export function ReplyBox({ item, autoFocus }: { item: Case; autoFocus: boolean }
     setUploadError(null);
     try {
       const uploaded: AttachmentRef[] = [];
-      for (const file of Array.from(list)) uploaded.push(await uploadAttachment(config.api_base, item.id, file));
+      for (const file of Array.from(list)) uploaded.push(await uploadAttachment(api, item.id, file));
       setFiles((current) => [...current, ...uploaded]);
     } catch (error) {
       setUploadError((error as Error).message);

@@ -6,6 +6,8 @@ import { useAgents } from '../api/queries';
 import { useApi } from '../context';
 import { useT } from '../i18n/locale';
 import { CASE_KEY } from '../live/cache';
+import { useAttachments } from './useAttachments';
+import { AttachButton, PendingFiles } from './AttachmentPicker';
 import { type MentionQuery, insertMention, mentionAt, suggestAgents } from './mentions';
 
 export function NoteBox({ item }: { item: Case }) {
@@ -16,6 +18,7 @@ export function NoteBox({ item }: { item: Case }) {
   const [text, setText] = useState('');
   const [mention, setMention] = useState<MentionQuery | null>(null);
   const [active, setActive] = useState(0);
+  const attachments = useAttachments(item.id);
   const idempotencyKey = useRef<string | null>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
   const listId = useId();
@@ -29,7 +32,7 @@ export function NoteBox({ item }: { item: Case }) {
       return unwrap(
         await api.POST('/cases/{case_id}/notes', {
           params: { path: { case_id: item.id }, header: { 'Idempotency-Key': idempotencyKey.current } },
-          body: { text },
+          body: { text, attachments: attachments.files },
         }),
       );
     },
@@ -37,6 +40,7 @@ export function NoteBox({ item }: { item: Case }) {
       idempotencyKey.current = null;
       setText('');
       setMention(null);
+      attachments.clear();
       void client.invalidateQueries({ queryKey: [CASE_KEY, item.id] });
     },
   });
@@ -123,14 +127,21 @@ export function NoteBox({ item }: { item: Case }) {
           ))}
         </ul>
       )}
-      <Group justify="flex-end" mt="xs">
-        <Button type="submit" variant="default" loading={add.isPending} disabled={!text.trim()}>
+      <PendingFiles attachments={attachments} />
+      <Group justify="space-between" mt="xs">
+        <AttachButton attachments={attachments} />
+        <Button
+          type="submit"
+          variant="default"
+          loading={add.isPending}
+          disabled={!text.trim() || attachments.uploading}
+        >
           {t('case.addNote')}
         </Button>
       </Group>
-      {add.isError && (
+      {(add.isError || attachments.error) && (
         <Text role="alert" className="error-text">
-          {(add.error as Error).message}
+          {attachments.error ?? (add.error as Error).message}
         </Text>
       )}
     </form>

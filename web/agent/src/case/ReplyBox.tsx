@@ -2,7 +2,6 @@ import { Button, Group, NativeSelect, Text, Textarea } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import {
-  type AttachmentRef,
   CHANNELS,
   type Case,
   type CaseStatus,
@@ -13,7 +12,8 @@ import {
 import { useApi } from '../context';
 import { useT } from '../i18n/locale';
 import { CASE_KEY, VIEW_COUNTS_KEY, VIEW_KEY } from '../live/cache';
-import { uploadAttachment } from './upload';
+import { AttachButton, PendingFiles } from './AttachmentPicker';
+import { useAttachments } from './useAttachments';
 
 export function ReplyBox({ item, autoFocus }: { item: Case; autoFocus: boolean }) {
   const t = useT();
@@ -22,9 +22,7 @@ export function ReplyBox({ item, autoFocus }: { item: Case; autoFocus: boolean }
   const [text, setText] = useState('');
   const [channel, setChannel] = useState<Channel>(item.channel);
   const [statusAfter, setStatusAfter] = useState<CaseStatus | ''>('');
-  const [files, setFiles] = useState<AttachmentRef[]>([]);
-  const [uploading, setUploading] = useState(false);
-  const [uploadError, setUploadError] = useState<string | null>(null);
+  const attachments = useAttachments(item.id);
   const idempotencyKey = useRef<string | null>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
 
@@ -39,14 +37,14 @@ export function ReplyBox({ item, autoFocus }: { item: Case; autoFocus: boolean }
       return unwrap(
         await api.POST('/cases/{case_id}/replies', {
           params: { path: { case_id: item.id }, header: { 'Idempotency-Key': idempotencyKey.current } },
-          body: { text, channel, status: statusAfter || null, attachments: files },
+          body: { text, channel, status: statusAfter || null, attachments: attachments.files },
         }),
       );
     },
     onSuccess: () => {
       idempotencyKey.current = null;
       setText('');
-      setFiles([]);
+      attachments.clear();
       setStatusAfter('');
       void client.invalidateQueries({ queryKey: [CASE_KEY, item.id] });
       void client.invalidateQueries({ queryKey: ['timeline', item.requester_id] });
@@ -54,21 +52,6 @@ export function ReplyBox({ item, autoFocus }: { item: Case; autoFocus: boolean }
       void client.invalidateQueries({ queryKey: [VIEW_COUNTS_KEY] });
     },
   });
-
-  const addFiles = async (list: FileList | null) => {
-    if (!list || list.length === 0) return;
-    setUploading(true);
-    setUploadError(null);
-    try {
-      const uploaded: AttachmentRef[] = [];
-      for (const file of Array.from(list)) uploaded.push(await uploadAttachment(api, item.id, file));
-      setFiles((current) => [...current, ...uploaded]);
-    } catch (error) {
-      setUploadError((error as Error).message);
-    } finally {
-      setUploading(false);
-    }
-  };
 
   return (
     <form
@@ -95,24 +78,7 @@ export function ReplyBox({ item, autoFocus }: { item: Case; autoFocus: boolean }
           if (event.key === 'Enter' && (event.metaKey || event.ctrlKey) && text.trim()) send.mutate();
         }}
       />
-      {files.length > 0 && (
-        <ul className="pending-files" aria-label={t('case.attachments')}>
-          {files.map((file) => (
-            <li key={file.sha256}>
-              {file.filename}
-              <Button
-                size="compact-xs"
-                variant="subtle"
-                color="gray"
-                aria-label={t('case.removeAttachment', { name: file.filename })}
-                onClick={() => setFiles((current) => current.filter((other) => other.sha256 !== file.sha256))}
-              >
-                ×
-              </Button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <PendingFiles attachments={attachments} />
       <Group gap="sm" align="flex-end" className="composer-actions" wrap="wrap">
         <NativeSelect
           size="xs"
@@ -133,26 +99,15 @@ export function ReplyBox({ item, autoFocus }: { item: Case; autoFocus: boolean }
             { value: 'solved', label: t('status.solved') },
           ]}
         />
-        <label className="file-button">
-          <input
-            type="file"
-            multiple
-            className="visually-hidden"
-            onChange={(event) => {
-              void addFiles(event.currentTarget.files);
-              event.currentTarget.value = '';
-            }}
-          />
-          <span>{uploading ? t('case.uploading') : t('case.attachFiles')}</span>
-        </label>
+        <AttachButton attachments={attachments} />
         <div className="toolbar-spacer" />
-        <Button type="submit" loading={send.isPending} disabled={!text.trim() || uploading}>
+        <Button type="submit" loading={send.isPending} disabled={!text.trim() || attachments.uploading}>
           {t('case.sendReply')}
         </Button>
       </Group>
-      {(send.isError || uploadError) && (
+      {(send.isError || attachments.error) && (
         <Text role="alert" className="error-text">
-          {uploadError ?? (send.error as Error).message}
+          {attachments.error ?? (send.error as Error).message}
         </Text>
       )}
     </form>

@@ -113,6 +113,7 @@ export function App({ config }: { config: RuntimeConfig }) {
       config,
       api: createApi({
         baseUrl: config.api_base,
+        apiKey: config.api_key,
         getToken,
         onUnauthorized: () => {
           rememberReturnTo(window.location.pathname);

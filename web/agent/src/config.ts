@@ -8,6 +8,8 @@ export interface RuntimeConfig {
   ws_url: string;
   auth: AuthConfig;
   default_locale: string;
+  /** The first-party usage plan's key (AWS); API Gateway meters web clients by it. Not a secret. */
+  api_key?: string;
 }
 
 export function parseConfig(raw: unknown, location: Pick<Location, 'protocol' | 'host'>): RuntimeConfig {
@@ -19,6 +21,7 @@ export function parseConfig(raw: unknown, location: Pick<Location, 'protocol' | 
     ws_url: data.ws_url || `${wsScheme}//${location.host}/ws`,
     auth,
     default_locale: data.default_locale || 'en',
+    ...(data.api_key ? { api_key: data.api_key } : {}),
   };
 }
 

@@ -23,6 +23,18 @@ describe('API client', () => {
     expect(requests[0].headers.get('Authorization')).toBe('Bearer T1');
   });
 
+  it('sends the usage-plan key when the deployment has one, and none otherwise', async () => {
+    const { requests, fetchImpl } = recorder(() => json({ items: [] }));
+    const metered = createApi({
+      baseUrl: 'http://api.test', getToken: () => 'T1', onUnauthorized: () => {}, apiKey: 'k-123', fetch: fetchImpl,
+    });
+    await metered.GET('/views');
+    const plain = createApi({ baseUrl: 'http://api.test', getToken: () => 'T1', onUnauthorized: () => {}, fetch: fetchImpl });
+    await plain.GET('/views');
+    expect(requests[0].headers.get('X-Api-Key')).toBe('k-123');
+    expect(requests[1].headers.has('X-Api-Key')).toBe(false);
+  });
+
   it('sends no Authorization header without a token', async () => {
     const { requests, fetchImpl } = recorder(() => json({ items: [] }));
     const api = createApi({ baseUrl: 'http://api.test', getToken: () => null, onUnauthorized: () => {}, fetch: fetchImpl });

@@ -52,5 +52,7 @@ describe('small rules', () => {
       default_locale: 'de',
     };
     expect(parseConfig(cognito, location)).toMatchObject({ api_base: 'https://api.example.com', auth: { mode: 'cognito' } });
+    expect(parseConfig({ ...cognito, api_key: 'k-1' }, location).api_key).toBe('k-1');
+    expect(parseConfig(cognito, location)).not.toHaveProperty('api_key');
   });
 });

@@ -41,10 +41,12 @@ export interface ApiOptions {
   baseUrl: string;
   getToken: () => string | null;
   onUnauthorized: () => void;
+  /** Sent as X-Api-Key when the deployment meters web clients by a usage plan. */
+  apiKey?: string;
   fetch?: typeof fetch;
 }
 
-export function createApi({ baseUrl, getToken, onUnauthorized, fetch: fetchImpl }: ApiOptions): Api {
+export function createApi({ baseUrl, getToken, onUnauthorized, apiKey, fetch: fetchImpl }: ApiOptions): Api {
   // Requests are built with absolute URLs: "same origin" (an empty api_base) means this page's origin.
   const origin = baseUrl || globalThis.location?.origin || '';
   const client = createClient<paths>({ baseUrl: origin, fetch: fetchImpl ?? ((input) => globalThis.fetch(input)) });
@@ -52,6 +54,7 @@ export function createApi({ baseUrl, getToken, onUnauthorized, fetch: fetchImpl 
     onRequest({ request }) {
       const token = getToken();
       if (token) request.headers.set('Authorization', `Bearer ${token}`);
+      if (apiKey) request.headers.set('X-Api-Key', apiKey);
       return request;
     },
     onResponse({ response }) {

@@ -28,6 +28,7 @@ import random
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -183,6 +184,20 @@ class Server:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def cpu_wait_seconds(self) -> float:
+        """Time the server's threads spent runnable but waiting for a CPU (schedstat), summed over threads.
+
+        On a shared machine this shows how much of the latency is the scheduler's rather than the server's.
+        """
+        assert self.process is not None
+        waited = 0
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            try:
+                waited += int((task / "schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # a thread that ended meanwhile
+        return waited / 1e9
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -243,6 +258,7 @@ class Workload:
                 case_id = agent.rng.choice(self.case_ids)
                 response = await client.get(f"/cases/{case_id}", headers=headers)
                 if response.status_code == 200:
+                    agent.known.pop(case_id, None)  # re-read: now the most recent
                     agent.known[case_id] = (response.headers["etag"], response.json()["case"]["status"])
             case "customer 360":
                 customer_id = agent.rng.choice(self.customer_ids)
@@ -252,7 +268,7 @@ class Workload:
                 body = {"text": "Thanks for waiting - I have checked this and the fix is live now."}
                 response = await client.post(f"/cases/{case_id}/replies", headers=headers, json=body)
             case _:
-                case_id = agent.rng.choice(list(agent.known))
+                case_id = next(reversed(agent.known))  # the case the agent read last
                 etag, status = agent.known.pop(case_id)
                 response = await client.patch(f"/cases/{case_id}", json={"status": NEXT_STATUS.get(status, "open")},
                                               headers={**headers, "If-Match": etag})
@@ -271,38 +287,56 @@ async def _timed(workload: Workload, client: httpx.AsyncClient, agent: Agent, si
     return Outcome(op, time.perf_counter() - started, status)
 
 
-async def closed_loop(url: str, workload: Workload, clients: int, seconds: float) -> list[Outcome]:
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    outcomes: list[Outcome] = []
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
-        stop = time.perf_counter() + seconds
+_TLS = ssl.create_default_context()  # plain HTTP here, but each client would otherwise load the CA bundle
 
-        async def run(index: int) -> None:
-            agent = workload.agent(index)
+
+def _connection(url: str, connections: int = 1) -> httpx.AsyncClient:
+    """One kept-alive connection per simulated agent, as each agent's browser would hold.
+
+    One shared pool of 50 connections costs the client several times more CPU per request (the pool is
+    searched on every request), and the client shares the machine with the server.
+    """
+    return httpx.AsyncClient(base_url=url, timeout=30, verify=_TLS,
+                             limits=httpx.Limits(max_connections=connections))
+
+
+async def closed_loop(url: str, workload: Workload, clients: int, seconds: float) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    connections = [_connection(url) for _ in range(clients)]
+    stop = time.perf_counter() + seconds
+
+    async def run(index: int, client: httpx.AsyncClient) -> None:
+        agent = workload.agent(index)
+        async with client:
             while time.perf_counter() < stop:
                 outcomes.append(await _timed(workload, client, agent))
 
-        await asyncio.gather(*(run(i) for i in range(clients)))
+    await asyncio.gather(*(run(i, c) for i, c in enumerate(connections)))
     return outcomes
 
 
 async def open_loop(url: str, workload: Workload, rate: float, seconds: float, agents: int = 50
                     ) -> tuple[list[Outcome], float]:
-    """Requests scheduled every 1/rate s; returns the outcomes and the latest any send actually started."""
-    limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
-    people = [workload.agent(i) for i in range(agents)]
+    """Requests scheduled every 1/rate s; returns the outcomes and the latest any send actually started.
+
+    The sends rotate over `agents` agents, each with its own small pool: a request whose agent is still
+    waiting for an earlier answer opens another connection rather than queueing behind it.
+    """
+    people = [(workload.agent(i), _connection(url, connections=16)) for i in range(agents)]
     worst_lag = 0.0
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
-        first = time.perf_counter() + 0.05
-        tasks = []
-        for n in range(int(rate * seconds)):
-            scheduled = first + n / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            worst_lag = max(worst_lag, time.perf_counter() - scheduled)
-            tasks.append(asyncio.create_task(_timed(workload, client, people[n % agents], since=scheduled)))
-        outcomes = list(await asyncio.gather(*tasks))
+    first = time.perf_counter() + 0.05
+    tasks = []
+    for n in range(int(rate * seconds)):
+        scheduled = first + n / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        worst_lag = max(worst_lag, time.perf_counter() - scheduled)
+        agent, client = people[n % agents]
+        tasks.append(asyncio.create_task(_timed(workload, client, agent, since=scheduled)))
+    outcomes = list(await asyncio.gather(*tasks))
+    for _, client in people:
+        await client.aclose()
     return outcomes, worst_lag
 
 
@@ -314,6 +348,7 @@ class Phase:
     outcomes: list[Outcome]
     server_cpu: float
     client_cpu: float
+    server_wait: float = 0.0
     worst_lag: float = 0.0
 
     @property
@@ -330,12 +365,13 @@ class Phase:
 
 
 def measure(server: Server, name: str, run) -> Phase:
-    server_before, client_before, started = server.cpu_seconds(), time.process_time(), time.perf_counter()
+    server_before, waited_before = server.cpu_seconds(), server.cpu_wait_seconds()
+    client_before, started = time.process_time(), time.perf_counter()
     result = asyncio.run(run)
     wall = time.perf_counter() - started
     outcomes, lag = result if isinstance(result, tuple) else (result, 0.0)
     return Phase(name, wall, outcomes, server.cpu_seconds() - server_before, time.process_time() - client_before,
-                 lag)
+                 server.cpu_wait_seconds() - waited_before, lag)
 
 
 def _latencies(outcomes: list[Outcome]) -> list[float]:
@@ -373,11 +409,13 @@ def report_closed(phases: list[Phase]) -> None:
     for phase in phases:
         rate = len(phase.outcomes) / phase.wall
         rows.append([phase.name, len(phase.outcomes), f"{rate:.0f}", *_percentiles(phase.ok), _errors(phase),
-                     phase.conflicts, f"{phase.server_cpu / phase.wall:.2f}", f"{phase.client_cpu / phase.wall:.2f}",
+                     phase.conflicts, f"{phase.server_cpu / phase.wall:.2f}", f"{phase.server_wait / phase.wall:.2f}",
+                     f"{phase.client_cpu / phase.wall:.2f}",
                      f"{phase.server_cpu / max(len(phase.outcomes), 1) * 1000:.2f}"])
     print("\n### Closed loop (each client sends its next request when the last is answered)\n")
     print(markdown_table(["clients", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "412s",
-                          "server CPU (cores)", "client CPU (cores)", "server CPU ms/req"], rows))
+                          "server CPU (cores)", "server waiting for CPU", "client CPU (cores)", "server CPU ms/req"],
+                         rows))
     for phase in phases:
         by_op: dict[str, list[Outcome]] = defaultdict(list)
         for outcome in phase.ok:
@@ -397,10 +435,11 @@ def report_open(phases: list[Phase]) -> None:
         rows.append([f"{offered:.0f}", f"{len(phase.ok) / phase.wall:.0f}", len(phase.outcomes),
                      *_percentiles(phase.outcomes), ms(max(_latencies(phase.outcomes), default=float("nan"))),
                      _errors(phase), phase.conflicts, ms(phase.worst_lag), f"{phase.server_cpu / phase.wall:.2f}",
-                     f"{phase.client_cpu / phase.wall:.2f}"])
+                     f"{phase.server_wait / phase.wall:.2f}", f"{phase.client_cpu / phase.wall:.2f}"])
     print("\n### Open loop (sends on a fixed clock; latency from the scheduled send time)\n")
     print(markdown_table(["offered req/s", "answered OK req/s", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms",
-                          "errors", "412s", "worst send lag ms", "server CPU (cores)", "client CPU (cores)"], rows))
+                          "errors", "412s", "worst send lag ms", "server CPU (cores)", "server waiting for CPU",
+                          "client CPU (cores)"], rows))
     at_goal = [p for p in phases if float(p.name) == GOAL_RATE]
     if at_goal:
         p99 = percentile(_latencies(at_goal[0].outcomes), 99) * 1000

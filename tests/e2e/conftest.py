@@ -1,7 +1,7 @@
 """The browser-test harness: one seeded `caseline dev` serving the built SPA, and Debian's chromium.
 
 The server runs as a developer runs it (a subprocess on a free port with its own data directory and the demo
-seed), once per session; every test signs in through the UI itself. Chromium is never downloaded: the tests
+seed), once per test run; every test signs in through the UI itself. Chromium is never downloaded: the tests
 use /usr/bin/chromium (`bash .ci/web.sh` installs it) or the binary CASELINE_CHROMIUM names.
 """
 

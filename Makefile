@@ -36,7 +36,9 @@ $(WEB)/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES)
 
 web: $(WEB)/dist/index.html
 
+# The generated API types must match schemas/openapi.json, as the committed schemas must match the models.
 web-test: $(WEB_STAMP)
+	$(call timed,web api types,cd $(WEB) && npm run --silent check:api)
 	$(call timed,web unit tests,cd $(WEB) && npm test)
 
 # The browser tests: the built SPA served by a real `caseline dev`, driven in Debian's chromium.

@@ -184,19 +184,19 @@ class Server:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def cpu_wait_seconds(self) -> float:
-        """Time the server's threads spent runnable but waiting for a CPU (schedstat), summed over threads.
+    def cpu_waits(self) -> dict[str, int]:
+        """Nanoseconds each server thread has spent runnable but waiting for a CPU (schedstat), by thread.
 
         On a shared machine this shows how much of the latency is the scheduler's rather than the server's.
         """
         assert self.process is not None
-        waited = 0
+        waits: dict[str, int] = {}
         for task in Path(f"/proc/{self.process.pid}/task").iterdir():
             try:
-                waited += int((task / "schedstat").read_text().split()[1])
+                waits[task.name] = int((task / "schedstat").read_text().split()[1])
             except (OSError, IndexError, ValueError):
                 continue  # a thread that ended meanwhile
-        return waited / 1e9
+        return waits
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -365,13 +365,18 @@ class Phase:
 
 
 def measure(server: Server, name: str, run) -> Phase:
-    server_before, waited_before = server.cpu_seconds(), server.cpu_wait_seconds()
+    server_before, waited_before = server.cpu_seconds(), server.cpu_waits()
     client_before, started = time.process_time(), time.perf_counter()
     result = asyncio.run(run)
     wall = time.perf_counter() - started
     outcomes, lag = result if isinstance(result, tuple) else (result, 0.0)
     return Phase(name, wall, outcomes, server.cpu_seconds() - server_before, time.process_time() - client_before,
-                 server.cpu_wait_seconds() - waited_before, lag)
+                 _waited(waited_before, server.cpu_waits()), lag)
+
+
+def _waited(before: dict[str, int], after: dict[str, int]) -> float:
+    """Seconds of run-queue wait between two snapshots, over the threads alive at the end."""
+    return sum(ns - before.get(tid, 0) for tid, ns in after.items()) / 1e9
 
 
 def _latencies(outcomes: list[Outcome]) -> list[float]:

@@ -11,6 +11,7 @@ import base64
 import importlib.util
 import json
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -84,6 +85,9 @@ class LocalGateway:
         self.tokens = tokens
         self.max_body_bytes = max_body_bytes
         self.handlers = {f.name: load_handler(functions_dir, f.name) for f in API_FUNCTIONS}
+        # Lambda hands an instance one event at a time, and the resolver in each handler module keeps the
+        # current event, route and route arguments on itself: so one request per function at a time here too.
+        self._instance_locks = {name: threading.Lock() for name in self.handlers}
         self.openapi = openapi
         self.swagger_html = swagger_html
         self.metrics = metrics
@@ -106,10 +110,14 @@ class LocalGateway:
                 return claims
         event = self._event(request, body, claims)
         context = LocalLambdaContext(function_name=function.name, aws_request_id=event["requestContext"]["requestId"])
-        result = await run_in_threadpool(self.handlers[function.name], event, context)
+        result = await run_in_threadpool(self._invoke, function.name, event, context)
         if self.on_request_done is not None and request.method != "GET":
             self.on_request_done()
         return self._response(result)
+
+    def _invoke(self, name: str, event: dict[str, Any], context: LocalLambdaContext) -> dict[str, Any]:
+        with self._instance_locks[name]:
+            return self.handlers[name](event, context)
 
     async def _read_body(self, request: Request) -> bytes | Response:
         declared = request.headers.get("content-length")

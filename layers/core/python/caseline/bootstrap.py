@@ -102,6 +102,25 @@ def _blobs(settings: Settings, clock: Clock) -> BlobStore:
                          clock=clock)
 
 
+# SES refuses messages over 40 MB, so nothing larger ever lands in the inbound bucket.
+MAX_RAW_MAIL_BYTES = 40 * 1024 * 1024
+
+
+def inbound_mail_blobs(settings: Settings) -> BlobStore:
+    """Where raw inbound messages wait to be ingested: the bucket SES's S3 action writes to in AWS (the
+    attachments store is another bucket), a directory next to the blobs on one machine."""
+    if settings.adapters is AdapterSet.AWS:
+        from .adapters.aws.s3_blobs import S3BlobStore
+
+        if not settings.inbound_mail_bucket:
+            raise ValueError("CASELINE_INBOUND_MAIL_BUCKET is not set: the function cannot read raw messages")
+        return S3BlobStore(settings.inbound_mail_bucket, max_size=MAX_RAW_MAIL_BYTES, region=settings.region)
+    from .adapters.embedded.blob_files import FileBlobStore
+
+    data_dir = Path(settings.data_dir)
+    return FileBlobStore(data_dir / "inbound-mail", max_size=MAX_RAW_MAIL_BYTES, secret_file=data_dir / "blob-secret")
+
+
 def _idempotency(settings: Settings) -> BasePersistenceLayer:
     if settings.adapters is AdapterSet.AWS:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer

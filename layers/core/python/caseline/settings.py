@@ -10,7 +10,7 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class AdapterSet(StrEnum):
@@ -52,6 +52,33 @@ class Settings(BaseModel):
     websocket_endpoint: str | None = None
     cognito_issuer: str | None = None
     cognito_client_id: str | None = None
+    # Email (docs/email.md): the addresses we receive support mail at (their domains are ours: mail from them is a
+    # loop), the languages a case may be detected in, and the limits inbound mail meets.
+    support_addresses: list[str] = Field(default_factory=lambda: ["support@caseline.localhost"], min_length=1)
+    languages: list[str] = Field(default_factory=lambda: ["en", "de", "es", "fr", "it", "nl", "pt"])
+    language_low_accuracy: bool = False
+    reopen_window_days: int = Field(default=7, ge=0, description="a reply reopens a solved case this long")
+    mail_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    mail_rate_limit: int = Field(default=20, gt=0, description="messages per sender per window")
+    mail_rate_window_seconds: int = Field(default=600, gt=0)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=2525, ge=0, le=65535)
+
+    @field_validator("support_addresses", "languages", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """From the environment a list is `a@x.example,b@y.example`."""
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def our_domains(self) -> list[str]:
+        return sorted({address.rpartition("@")[2].lower() for address in self.support_addresses})
+    # Inbound email (AWS): the SES receipt rule's S3 action stores each raw message at
+    # <inbound_mail_prefix><SES message id> in this bucket before it invokes the inbound_email function.
+    inbound_mail_bucket: str | None = None
+    inbound_mail_prefix: str = "inbound/"
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:

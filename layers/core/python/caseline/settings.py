@@ -52,6 +52,10 @@ class Settings(BaseModel):
     websocket_endpoint: str | None = None
     cognito_issuer: str | None = None
     cognito_client_id: str | None = None
+    # Inbound email (AWS): the SES receipt rule's S3 action stores each raw message at
+    # <inbound_mail_prefix><SES message id> in this bucket before it invokes the inbound_email function.
+    inbound_mail_bucket: str | None = None
+    inbound_mail_prefix: str = "inbound/"
     # Email (docs/email.md): the addresses we receive support mail at (their domains are ours: mail from them is a
     # loop), the languages a case may be detected in, and the limits inbound mail meets.
     support_addresses: list[str] = Field(default_factory=lambda: ["support@caseline.localhost"], min_length=1)
@@ -75,10 +79,6 @@ class Settings(BaseModel):
     @property
     def our_domains(self) -> list[str]:
         return sorted({address.rpartition("@")[2].lower() for address in self.support_addresses})
-    # Inbound email (AWS): the SES receipt rule's S3 action stores each raw message at
-    # <inbound_mail_prefix><SES message id> in this bucket before it invokes the inbound_email function.
-    inbound_mail_bucket: str | None = None
-    inbound_mail_prefix: str = "inbound/"
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:

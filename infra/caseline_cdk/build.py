@@ -11,6 +11,10 @@ Two levels of cache under `.cache/lambda-build/` keep synth fast and offline aft
 * `layer-core-<hash>/python/`: the layer's content root, the deps hard-linked beside a copy of
   `layers/core/python/caseline`, keyed by the deps hash and the package's source files.
 
+* `deps-<hash>/` again for an optional-dependency group (`extra_layer("mail")`): a function that needs a
+  heavy library only it uses gets it as a layer of its own, e.g. the inbound-mail function's language
+  models (lingua, about 96 MB), so the core layer every function shares stays small.
+
 Powertools and boto3 are left out of our layer on purpose: the public Powertools layer carries the pinned
 Powertools release (and its tracer extra), and the Lambda runtime carries boto3. Bundling them again would
 double the package and race the public layer for `/opt/python`.
@@ -64,9 +68,19 @@ class LambdaBuild:
                 keep.append(requirement)
         return sorted(keep)
 
-    def dependencies(self) -> Path:
-        """Install the layer's third-party wheels once per set of pins; return the install directory."""
-        requirements = self.layer_requirements()
+    def extra_requirements(self, extra: str) -> list[str]:
+        """The pins of one optional-dependency group of pyproject.toml, without what the core layer or the
+        runtime already carries."""
+        data = tomllib.loads((self.repo_root / "pyproject.toml").read_text())
+        groups = data["project"].get("optional-dependencies", {})
+        if extra not in groups:
+            raise BuildError(f"pyproject.toml has no optional-dependencies group {extra!r}")
+        shared = {_name(requirement) for requirement in self.layer_requirements()} | PROVIDED_AT_RUNTIME
+        return sorted(requirement for requirement in groups[extra] if _name(requirement) not in shared)
+
+    def dependencies(self, requirements: list[str] | None = None, *, purpose: str = "the core layer") -> Path:
+        """Install third-party wheels once per set of pins; return the install directory."""
+        requirements = self.layer_requirements() if requirements is None else requirements
         key = _digest([PIP_PLATFORM, LAMBDA_PYTHON, *requirements])
         target = self.cache / f"deps-{key}"
         if target.is_dir():
@@ -83,7 +97,7 @@ class LambdaBuild:
         if result.returncode != 0:
             shutil.rmtree(staging, ignore_errors=True)
             raise BuildError(
-                "could not install the core layer's wheels (needs PyPI once, then works offline):\n"
+                f"could not install the wheels of {purpose} (needs the package index once, then works offline):\n"
                 + result.stderr[-2000:]
             )
         shutil.rmtree(staging / "bin", ignore_errors=True)
@@ -108,12 +122,33 @@ class LambdaBuild:
         _prune(self.cache, keep={deps.name, layer.name}, prefix="layer-core-")
         return layer
 
+    def extra_layer(self, extra: str) -> Path:
+        """The directory to hand to `lambda.Code.from_asset` for a layer holding one optional-dependency
+        group (it contains `python/`). Built from the same wheel cache, so synth stays offline after once."""
+        requirements = self.extra_requirements(extra)
+        if not requirements:
+            raise BuildError(f"the optional-dependencies group {extra!r} adds nothing to the core layer")
+        deps = self.dependencies(requirements, purpose=f"the {extra!r} extra layer")
+        layer = self.cache / f"layer-extra-{extra}-{deps.name.removeprefix('deps-')}"
+        if layer.is_dir():
+            return layer
+        staging = self.cache / f".{layer.name}.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(deps, staging / "python", copy_function=_link_or_copy, ignore=_SKIP)
+        staging.rename(layer)
+        _prune(self.cache, keep={layer.name}, prefix=f"layer-extra-{extra}-")
+        return layer
+
     def function_source(self, functions_dir: Path, name: str) -> Path:
         """A function's asset is its `functions/<name>/` directory only: dependencies live in layers."""
         source = functions_dir / name
         if not (source / "handler.py").is_file():
             raise BuildError(f"{source / 'handler.py'} does not exist; every deployed function needs one")
         return source
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\[=<>!~ ]", requirement, maxsplit=1)[0].lower()
 
 
 def _digest(parts: list[str]) -> str:

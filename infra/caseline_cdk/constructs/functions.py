@@ -4,7 +4,8 @@ A function is more than its code. Each one gets, without the caller asking:
 
 * Python 3.12 on arm64 (Graviton: cheaper per GB-second, and our wheels are built for it);
 * the public Powertools layer pinned to the release in pyproject.toml, then our `layers/core` layer, in
-  that order, so our pins win if both ship the same module;
+  that order, so our pins win if both ship the same module; then one layer per optional-dependency group
+  the spec names (`extras`), shared by the functions that name it and absent from all the others;
 * JSON logs into its own log group with a retention, and X-Ray active tracing;
 * its environment from `caseline.settings.Settings`, the same typed model the code reads at cold start,
   so a setting cannot exist in the infrastructure and not in the code;
@@ -56,6 +57,7 @@ class FunctionSpec:
     memory_mb: int = 512
     timeout_seconds: int = 15
     settings_overrides: dict[str, str] = field(default_factory=dict)
+    extras: tuple[str, ...] = ()  # optional-dependency groups of pyproject.toml this function alone needs
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,20 @@ class FunctionFactory(Construct):
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
             self, "PowertoolsLayer", self._powertools_layer_arn()
         )
+        self.extra_layers: dict[str, lambda_.LayerVersion] = {}
+
+    def extra_layer(self, extra: str) -> lambda_.LayerVersion:
+        """The layer of one optional-dependency group, made the first time a function asks for it."""
+        if extra not in self.extra_layers:
+            self.extra_layers[extra] = lambda_.LayerVersion(
+                self,
+                f"ExtraLayer{_pascal(extra)}",
+                code=lambda_.Code.from_asset(str(self._build.extra_layer(extra))),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+                description=f"the '{extra}' optional dependencies of caseline, for the functions that need them",
+            )
+        return self.extra_layers[extra]
 
     def _powertools_layer_arn(self) -> str:
         """Resolved at deploy time from the public SSM parameter Powertools publishes per release, so the
@@ -144,7 +160,7 @@ class FunctionFactory(Construct):
                 str(self._build.function_source(self._config.functions_dir, spec.name)),
                 exclude=["__pycache__", "*.pyc", "tests"],
             ),
-            layers=[self.powertools_layer, self.core_layer],
+            layers=[self.powertools_layer, self.core_layer, *(self.extra_layer(extra) for extra in spec.extras)],
             memory_size=spec.memory_mb,
             timeout=cdk.Duration.seconds(spec.timeout_seconds),
             role=role,

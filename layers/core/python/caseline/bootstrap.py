@@ -18,6 +18,7 @@ from .adapters.store import Store
 from .ports.blobs import BlobStore
 from .ports.clock import Clock, Ids, SystemClock, UlidIds
 from .ports.connections import Pusher
+from .ports.scheduler import Scheduler
 from .ports.table import Item, Table
 from .services.commands import MAX_ATTACHMENT_BYTES
 from .services.context import Deps, Metrics
@@ -54,8 +55,10 @@ def build(
         table = _table(settings)
     idempotency_layer = idempotency or _idempotency(settings)
     store = Store(table, clock_now=clock.now, outbox_ttl_days=settings.outbox_ttl_days)
-    deps = Deps(store=store, clock=clock, ids=ids or UlidIds(), settings=settings,
-                metrics=metrics or _metrics(settings), blobs=blobs or _blobs(settings, clock))
+    ids = ids or UlidIds()
+    deps = Deps(store=store, clock=clock, ids=ids, settings=settings,
+                metrics=metrics or _metrics(settings), blobs=blobs or _blobs(settings, clock),
+                scheduler=_scheduler(settings, table, ids, clock))
     return Platform(settings=settings, table=table, deps=deps, idempotency=lambda: idempotency_layer)
 
 
@@ -119,6 +122,23 @@ def inbound_mail_blobs(settings: Settings) -> BlobStore:
 
     data_dir = Path(settings.data_dir)
     return FileBlobStore(data_dir / "inbound-mail", max_size=MAX_RAW_MAIL_BYTES, secret_file=data_dir / "blob-secret")
+
+
+def _scheduler(settings: Settings, table: Table, ids: Ids, clock: Clock) -> Scheduler:
+    """Timer records live in the main table in both runtimes (ports/scheduler.py)."""
+    from .adapters.timer_records import TimerRecords
+
+    records = TimerRecords(table, ids, now=clock.now)
+    if settings.adapters is AdapterSet.AWS:
+        from .adapters.aws.aws_scheduler import AwsScheduler
+
+        return AwsScheduler(records, state_machine_arn=settings.sla_state_machine_arn or "",
+                            target_arn=settings.timers_function_arn or "", role_arn=settings.scheduler_role_arn or "",
+                            group_name=settings.schedule_group_name, region=settings.region,
+                            dead_letter_arn=settings.timers_dead_letter_arn)
+    from .adapters.embedded.local_scheduler import LocalScheduler
+
+    return LocalScheduler(records)
 
 
 def _idempotency(settings: Settings) -> BasePersistenceLayer:

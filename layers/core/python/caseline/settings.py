@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -46,12 +47,22 @@ class Settings(BaseModel):
     outbox_ttl_days: int = Field(default=7, gt=0)
     dispatcher_max_attempts: int = Field(default=5, gt=0)
     merge_undo_minutes: int = Field(default=60, gt=0, le=7 * 24 * 60, description="how long a merge can be undone")
+    routing_offline_grace_minutes: int = Field(default=10, ge=0, le=24 * 60,
+                                               description="until a routing policy is saved: how long an agent "
+                                                           "may be away before their cases are routed again")
     # Live updates (AWS): the connection table, the WebSocket stage's callback URL for PostToConnection, and the
     # Cognito user pool whose tokens $connect accepts (no authorizer runs there, so the function verifies).
     connections_table_name: str = "caseline-connections"
     websocket_endpoint: str | None = None
     cognito_issuer: str | None = None
     cognito_client_id: str | None = None
+    # Timers (AWS): the SLA clock state machine, the function other timer kinds invoke, the role EventBridge
+    # Scheduler assumes to invoke it, its schedule group and the queue for timers it could not deliver.
+    sla_state_machine_arn: str | None = None
+    timers_function_arn: str | None = None
+    scheduler_role_arn: str | None = None
+    schedule_group_name: str = "caseline"
+    timers_dead_letter_arn: str | None = None
     # Inbound email (AWS): the SES receipt rule's S3 action stores each raw message at
     # <inbound_mail_prefix><SES message id> in this bucket before it invokes the inbound_email function.
     inbound_mail_bucket: str | None = None
@@ -67,6 +78,16 @@ class Settings(BaseModel):
     mail_rate_window_seconds: int = Field(default=600, gt=0)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=2525, ge=0, le=65535)
+    # Outbound email (docs/email.md): how replies leave — SES in AWS; on one machine a maildir under data_dir
+    # (the default) or an SMTP relay. The From name is "<support_team_name> via Caseline" unless the agent's.
+    mail_sender: Literal["ses", "maildir", "smtp"] | None = None  # None: ses in AWS, maildir on one machine
+    support_team_name: str = Field(default="Support", min_length=1, max_length=100)
+    ses_configuration_set: str = "caseline"
+    smtp_relay_host: str = "127.0.0.1"
+    smtp_relay_port: int = Field(default=587, ge=1, le=65535)
+    smtp_relay_starttls: bool = True
+    smtp_relay_username: str | None = None
+    smtp_relay_password: str | None = None
 
     @field_validator("support_addresses", "languages", mode="before")
     @classmethod

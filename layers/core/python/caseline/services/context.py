@@ -14,6 +14,7 @@ from ..domain.errors import DomainError, VersionConflict
 from ..domain.events import EventData, envelope
 from ..ports.blobs import BlobStore
 from ..ports.clock import Clock, Ids
+from ..ports.scheduler import Scheduler
 from ..settings import Settings
 
 
@@ -34,6 +35,7 @@ class Deps:
     settings: Settings
     metrics: Metrics = field(default_factory=NoMetrics)
     blobs: BlobStore | None = None  # attachments; bootstrap always provides one
+    scheduler: Scheduler | None = None  # timers; bootstrap always provides one
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,65 @@
+"""Timers: "call me back about this subject at that time".
+
+A timer is named by `(kind, subject)` — e.g. `("sla", <case id>)` — so setting it again replaces the one
+before, and a capability never has to remember what it set. Each kind's handler is registered in
+`caseline.timers`. Delivery is at least once: a handler may run twice for one timer, and must be idempotent
+(re-read the state it acts on, compare with what it last stored).
+
+Adapters:
+
+- embedded (`adapters/embedded/local_scheduler.py`): timers are items in the SQLite table under the data
+  directory, and a runner thread in `caseline dev` fires the due ones (`TimerRunner.fire_due(now)` steps it
+  in tests), retrying a failed handler with backoff. Timers survive a restart.
+- AWS (`adapters/aws/aws_scheduler.py`): kind `sla` starts a Step Functions execution per case
+  (`statemachines/sla_clock.asl.json`), which supersedes the previous one; other kinds become EventBridge
+  Scheduler one-time schedules targeting the `timers` function.
+
+Both keep a record of the current timer in the table (`adapters/timer_records.py`), so `get` answers the
+same way on both and a late delivery of a replaced timer can tell it is stale (its `token` differs).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+KIND_PATTERN = r"^[a-z][a-z0-9._-]{0,39}$"
+SUBJECT_PATTERN = r"^[A-Za-z0-9._-]{1,100}$"
+
+
+class Timer(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str = Field(pattern=KIND_PATTERN, description='what the timer is for: "sla", "rules.recheck" ...')
+    subject: str = Field(pattern=SUBJECT_PATTERN, description="what it is about: a case id, an agent id")
+    due_at: AwareDatetime
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScheduledTimer(BaseModel):
+    """A timer as the scheduler holds it: `token` changes on every `set`, `attempts` counts failed firings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    timer: Timer
+    token: str
+    attempts: int = 0
+    handle: str | None = None  # the AWS resource that will fire it (execution ARN, schedule name)
+
+    @property
+    def due_at(self) -> datetime:
+        return self.timer.due_at
+
+
+class Scheduler(Protocol):
+    def set(self, timer: Timer) -> None:
+        """Create the timer, or replace the one with the same (kind, subject)."""
+        ...
+
+    def cancel(self, kind: str, subject: str) -> None:
+        """Forget the timer; cancelling a timer that does not exist is not an error."""
+        ...
+
+    def get(self, kind: str, subject: str) -> ScheduledTimer | None: ...

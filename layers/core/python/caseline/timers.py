@@ -1,0 +1,46 @@
+"""What runs when a timer fires: one handler per timer kind.
+
+Each capability registers its kinds (`sla`; `rules.recheck`, `routing.overflow`,
+`routing.reroute` in theirs) with `@register(kind)`. The modules listed in `HANDLER_MODULES` are imported
+by `load_handlers()`, which the local runner and the `timers` function call before dispatching, so a
+handler is never missing because nobody happened to import its module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from .ports.scheduler import Timer
+from .services.context import Deps
+
+TimerHandler = Callable[[Deps, Timer], None]
+
+handlers: dict[str, TimerHandler] = {}
+
+HANDLER_MODULES: tuple[str, ...] = ()
+
+
+class UnknownTimerKind(LookupError):
+    pass
+
+
+def register(kind: str) -> Callable[[TimerHandler], TimerHandler]:
+    def add(handler: TimerHandler) -> TimerHandler:
+        handlers[kind] = handler
+        return handler
+
+    return add
+
+
+def load_handlers() -> dict[str, TimerHandler]:
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
+    return handlers
+
+
+def dispatch(deps: Deps, timer: Timer) -> None:
+    handler = load_handlers().get(timer.kind)
+    if handler is None:
+        raise UnknownTimerKind(f"no handler for timers of kind {timer.kind!r}")
+    handler(deps, timer)

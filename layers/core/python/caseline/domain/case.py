@@ -83,6 +83,9 @@ class Case(Model):
     solved_at: Timestamp | None = None
     merged_into: CaseId | None = Field(default=None, description="set while this case is merged into another")
     merged_from: list[CaseId] = Field(default_factory=list, description="cases merged into this one")
+    follow_up_of: CaseId | None = Field(default=None, description="the closed (or long solved) case this continues")
+    collaborator_ids: list[CustomerId] = Field(default_factory=list, max_length=50,
+                                               description="customers copied on the conversation (email Cc)")
     created_at: Timestamp
     updated_at: Timestamp
     version: int = Field(default=1, ge=1)

@@ -24,6 +24,8 @@ class Customer(Model):
     id: CustomerId
     name: str = Field(min_length=1, max_length=200)
     emails: list[Email] = Field(default_factory=list, max_length=20)
+    bouncing_emails: list[Email] = Field(default_factory=list, max_length=20,
+                                         description="addresses whose mail came back as undeliverable")
     phones: list[Phone] = Field(default_factory=list, max_length=20)
     locale: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
     time_zone: TimeZone = "UTC"

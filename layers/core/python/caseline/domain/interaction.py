@@ -47,6 +47,24 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     BOUNCED = "bounced"
     FAILED = "failed"
+    DELIVERED = "delivered"
+
+
+class Delivery(Model):
+    """Where an outbound message stands with the provider that carries it (SES, an SMTP relay, a maildir)."""
+
+    status: DeliveryStatus
+    provider_id: str | None = Field(default=None, max_length=512, description="the provider's message id")
+    detail: str | None = Field(default=None, max_length=2000, description="why it failed or bounced")
+    updated_at: Timestamp
+
+
+class EmailMeta(Model):
+    """The RFC 5322 identifiers of a message, without angle brackets: they thread the replies we send."""
+
+    message_id: str | None = Field(default=None, max_length=998)
+    in_reply_to: list[str] = Field(default_factory=list, max_length=100)
+    references: list[str] = Field(default_factory=list, max_length=100)
 
 
 class Interaction(Model):
@@ -59,7 +77,12 @@ class Interaction(Model):
     author: Author
     text: str = Field(max_length=200_000)
     html: str | None = Field(default=None, description="sanitised; never contains scripts or remote loads")
+    quoted_text: str | None = Field(default=None, max_length=200_000,
+                                    description="quoted history and signature of an email, folded in the timeline")
+    raw_ref: AttachmentRef | None = Field(default=None, description="the message as received (email), downloadable")
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=100)
     mentions: list[AgentId] = Field(default_factory=list)
     delivery_status: DeliveryStatus | None = None
+    delivery: Delivery | None = None
+    email: EmailMeta | None = None
     created_at: Timestamp

@@ -9,6 +9,7 @@ from pydantic import Field
 from .common import Channel, CustomFieldValue, Model, Timestamp
 from .errors import InvalidTransition
 from .ids import AgentId, CaseId, CustomerId, LanguageTag, Tag, TeamId
+from .sla import CaseSla
 
 
 class CaseStatus(StrEnum):
@@ -83,6 +84,7 @@ class Case(Model):
     solved_at: Timestamp | None = None
     merged_into: CaseId | None = Field(default=None, description="set while this case is merged into another")
     merged_from: list[CaseId] = Field(default_factory=list, description="cases merged into this one")
+    sla: CaseSla | None = Field(default=None, description="SLA clocks as last computed (per target: state, due time)")
     follow_up_of: CaseId | None = Field(default=None, description="the closed (or long solved) case this continues")
     collaborator_ids: list[CustomerId] = Field(default_factory=list, max_length=50,
                                                description="customers copied on the conversation (email Cc)")

@@ -145,6 +145,27 @@ class CaseUnmerged(EventData, aggregate="case"):
     restored_ids: list[CaseId]
 
 
+class CaseSlaWarning(EventData, aggregate="case"):
+    """A running SLA clock passed its policy's warning share of the target."""
+
+    case_id: CaseId
+    target: str = Field(examples=["first_response"])
+    policy_id: str
+    at: Timestamp = Field(description="when the warning share was reached")
+    due_at: Timestamp | None = None
+    cycle: int = 1
+
+
+class CaseSlaBreach(EventData, aggregate="case"):
+    """An SLA clock passed its due time without the target being met."""
+
+    case_id: CaseId
+    target: str = Field(examples=["first_response"])
+    policy_id: str
+    at: Timestamp = Field(description="the due time that passed")
+    cycle: int = 1
+
+
 class AgentAvailabilityChanged(EventData, aggregate="agent"):
     agent_id: AgentId
     previous: str

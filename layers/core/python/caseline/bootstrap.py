@@ -18,6 +18,7 @@ from .adapters.store import Store
 from .ports.blobs import BlobStore
 from .ports.clock import Clock, Ids, SystemClock, UlidIds
 from .ports.connections import Pusher
+from .ports.mail import MailSender
 from .ports.scheduler import Scheduler
 from .ports.table import Item, Table
 from .services.commands import MAX_ATTACHMENT_BYTES
@@ -139,6 +140,24 @@ def _scheduler(settings: Settings, table: Table, ids: Ids, clock: Clock) -> Sche
     from .adapters.embedded.local_scheduler import LocalScheduler
 
     return LocalScheduler(records)
+
+
+def mail_sender(settings: Settings) -> MailSender:
+    """How replies leave: SES in AWS; on one machine a maildir under the data directory, or an SMTP relay."""
+    kind = settings.mail_sender or ("ses" if settings.adapters is AdapterSet.AWS else "maildir")
+    if kind == "ses":
+        from .adapters.aws.mail_ses import SesMailSender
+
+        return SesMailSender(settings.ses_configuration_set, region=settings.region)
+    if kind == "smtp":
+        from .adapters.embedded.mail_smtp import SmtpRelayMailSender
+
+        return SmtpRelayMailSender(settings.smtp_relay_host, settings.smtp_relay_port,
+                                   starttls=settings.smtp_relay_starttls, username=settings.smtp_relay_username,
+                                   password=settings.smtp_relay_password)
+    from .adapters.embedded.mail_maildir import MaildirMailSender
+
+    return MaildirMailSender(Path(settings.data_dir) / "mail" / "outbox")
 
 
 def _idempotency(settings: Settings) -> BasePersistenceLayer:

@@ -36,6 +36,11 @@ def interaction(case_id: str, interaction_id: str) -> Key:
 INTERACTION_PREFIX = "M#"
 
 
+def provider_message(provider: str, message_id: str) -> Key:
+    """An outbound message's provider id → its case and interaction (SES feedback names only its own id)."""
+    return _key(f"{provider.upper()}MSG#{message_id}", "MSG")
+
+
 def case_number(number: int) -> Key:
     return _key(f"CASENO#{number}", "CASENO")
 

@@ -217,6 +217,17 @@ class UnitOfWork:
         key = keys.interaction(interaction.case_id, interaction.id)
         self._add(Put(_item(key, "interaction", interaction), Condition.absent()))
 
+    def replace_interaction(self, interaction: Interaction, previous_data: str,
+                            error: Callable[[], DomainError]) -> None:
+        """Rewrite an interaction (its delivery state); `previous_data` is what `interaction_for_update` read."""
+        key = keys.interaction(interaction.case_id, interaction.id)
+        self._add(Put(_item(key, "interaction", interaction), Condition.attribute_is(data=previous_data)), error)
+
+    def put_provider_message(self, provider: str, message_id: str, case_id: str, interaction_id: str) -> None:
+        item = {**keys.provider_message(provider, message_id), "entity": "provider_message", "case_id": case_id,
+                "interaction_id": interaction_id}
+        self._add(Put(item))
+
     def track_open_case(self, case: Case) -> None:
         """Keep the customer's open-case refs in step with the case's status."""
         ref_key = keys.open_case_ref(case.requester_id, case.id)
@@ -458,6 +469,16 @@ class Store:
     def get_interaction(self, case_id: str, interaction_id: str) -> Interaction | None:
         item = self._get(keys.interaction(case_id, interaction_id))
         return _data(item, Interaction) if item else None
+
+    def interaction_for_update(self, case_id: str, interaction_id: str) -> tuple[Interaction, str] | None:
+        """The interaction and its stored form, which `replace_interaction` expects to be unchanged."""
+        item = self._get(keys.interaction(case_id, interaction_id))
+        return (_data(item, Interaction), item["data"]) if item else None
+
+    def provider_message(self, provider: str, message_id: str) -> tuple[str, str] | None:
+        """(case id, interaction id) of the message a provider knows as `message_id`."""
+        item = self._get(keys.provider_message(provider, message_id))
+        return (item["case_id"], item["interaction_id"]) if item else None
 
     def queue(self, index: str, partition: str, *, limit: int, cursor: str | None) -> Slice[Case]:
         query = Query(

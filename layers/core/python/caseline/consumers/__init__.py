@@ -18,6 +18,9 @@ class Consumer:
     name: str
     event_types: frozenset[str]  # empty: every event
     handle: Callable[[Deps, EventEnvelope], None]
+    # Called once when the last attempt failed, before the event is dead-lettered, with the last error:
+    # a consumer whose work users wait on (sending a reply) records the failure where they see it.
+    give_up: Callable[[Deps, EventEnvelope, str], None] | None = None
 
     def wants(self, event: EventEnvelope) -> bool:
         return not self.event_types or event.type in self.event_types

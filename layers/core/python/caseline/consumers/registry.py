@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from ..ports.mail import MailSender
 from ..services.realtime import LiveUpdates
 from . import Consumer
+from .outbound_email import outbound_email_consumer
 from .realtime import realtime_consumer
 from .support_metrics import support_metrics
 
 
-def local_consumers(live: LiveUpdates | None = None) -> list[Consumer]:
+def local_consumers(live: LiveUpdates | None = None, mail: MailSender | None = None) -> list[Consumer]:
     consumers = [support_metrics]
     if live is not None:
         consumers.append(realtime_consumer(live))
+    if mail is not None:
+        consumers.append(outbound_email_consumer(mail))
     return consumers

@@ -97,6 +97,18 @@ class ReplyAdded(EventData, aggregate="case"):
     first_response: bool = False
 
 
+class DeliveryChanged(EventData, aggregate="case"):
+    """An outbound message moved on with its provider: queued → sent → delivered, or bounced / failed."""
+
+    case_id: CaseId
+    interaction_id: InteractionId
+    customer_id: CustomerId
+    previous: str | None
+    current: str
+    provider_id: str | None = None
+    detail: str | None = None
+
+
 class NoteAdded(EventData, aggregate="case"):
     case_id: CaseId
     interaction_id: InteractionId

@@ -83,7 +83,8 @@ def build_local(settings: Settings) -> LocalPlatform:
     hub = WebSocketHub()
     live = bootstrap.live_updates(settings, hub=hub)
     dispatcher = OutboxDispatcher(
-        table, platform.deps, local_consumers(live), max_attempts=settings.dispatcher_max_attempts,
+        table, platform.deps, local_consumers(live, bootstrap.mail_sender(settings)),
+        max_attempts=settings.dispatcher_max_attempts,
         archive=Path(settings.data_dir) / "events.jsonl",
     )
     tokens = LocalTokens(settings)

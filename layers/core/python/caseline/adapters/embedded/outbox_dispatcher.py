@@ -115,6 +115,11 @@ class OutboxDispatcher:
             store.mark_consumed(consumer.name, event.id, ttl_seconds=MARKER_TTL_SECONDS)
             self.stats.delivered += 1
             return True
+        if consumer.give_up is not None:
+            try:
+                consumer.give_up(self.deps, event, error)
+            except Exception:
+                logger.exception("give-up hook failed", consumer=consumer.name, event_id=event.id)
         store.put_dead_letter(consumer.name, event, error, self.max_attempts)
         self.stats.dead_lettered += 1
         logger.error("dead-lettered", consumer=consumer.name, event_id=event.id, error=error)

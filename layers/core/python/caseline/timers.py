@@ -18,7 +18,7 @@ TimerHandler = Callable[[Deps, Timer], None]
 
 handlers: dict[str, TimerHandler] = {}
 
-HANDLER_MODULES: tuple[str, ...] = ()
+HANDLER_MODULES: tuple[str, ...] = ("caseline.services.routing",)
 
 
 class UnknownTimerKind(LookupError):

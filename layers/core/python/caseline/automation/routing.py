@@ -193,6 +193,10 @@ class AgentPool:
         if decision.method == RoutingMethod.ROUND_ROBIN:
             self._cursor[decision.team_id] = decision.agent_id
 
+    def resume_turns(self, cursors: dict[str | None, str]) -> None:
+        """Continue each team's round robin after the agent it last picked (the pool is rebuilt per decision)."""
+        self._cursor.update(cursors)
+
     def release(self, agent_id: str) -> None:
         """A case of this agent was solved or moved away."""
         self._load[agent_id] = max(0, self._load[agent_id] - 1)

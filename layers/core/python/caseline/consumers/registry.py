@@ -7,11 +7,12 @@ from ..services.realtime import LiveUpdates
 from . import Consumer
 from .outbound_email import outbound_email_consumer
 from .realtime import realtime_consumer
+from .routing import routing_decisions, routing_pool
 from .support_metrics import support_metrics
 
 
 def local_consumers(live: LiveUpdates | None = None, mail: MailSender | None = None) -> list[Consumer]:
-    consumers = [support_metrics]
+    consumers = [support_metrics, routing_pool, routing_decisions]  # the pool first: routing reads it
     if live is not None:
         consumers.append(realtime_consumer(live))
     if mail is not None:

@@ -32,6 +32,7 @@ class DevServer:
     port: int
     process: subprocess.Popen | None = None
     output: list[str] = field(default_factory=list)
+    smtp_port: int = field(default_factory=lambda: free_port())  # never the shared default 2525
 
     @property
     def url(self) -> str:
@@ -41,7 +42,7 @@ class DevServer:
         args = [*CASELINE, "dev", "--data-dir", str(self.data_dir), "--port", str(self.port)]
         if not seed:
             args.append("--no-seed")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "CASELINE_SMTP_PORT": str(self.smtp_port)}
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -120,6 +120,9 @@ def serve(settings: Settings, *, host: str, port: int, seed: bool = True) -> Non
     logins = _seed(local) if seed else []
     local.start_background()
     _print_banner(local, host, port, logins)
+    from .smtp import start_for_dev
+
+    smtp = start_for_dev(local.platform.deps, local.dispatcher.notify)
     config = uvicorn.Config(local.gateway.app(), host=host, port=port, log_level="warning",
                             access_log=False, lifespan="off")
     # uvicorn finishes open requests on Ctrl-C / SIGTERM, then re-raises the signal it caught through the
@@ -130,6 +133,8 @@ def serve(settings: Settings, *, host: str, port: int, seed: bool = True) -> Non
     except KeyboardInterrupt:
         pass
     finally:
+        if smtp is not None:
+            smtp.stop()
         local.stop()
         print("Caseline stopped.")
 

@@ -165,7 +165,8 @@ def _find(deps: Deps, request: Request, case: Case, sha256: str) -> AttachmentRe
         for interaction in page.items:
             if customer and interaction.visibility is not Visibility.PUBLIC:
                 continue
-            for ref in interaction.attachments:
+            refs = [*interaction.attachments, *([interaction.raw_ref] if interaction.raw_ref else [])]
+            for ref in refs:  # an email's raw message downloads like its attachments
                 if ref.sha256 == sha256 and _is_ours(ref, owners):
                     return ref
         cursor = page.cursor

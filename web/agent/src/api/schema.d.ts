@@ -518,6 +518,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/routing/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The routing policy (supervisors and admins) */
+        get: operations["get_policy_routing_policy_get"];
+        /** Replace the routing policy (admins; If-Match with its ETag) */
+        put: operations["put_policy_routing_policy_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/saved-views": {
         parameters: {
             query?: never;
@@ -859,6 +877,11 @@ export interface components {
             category?: string | null;
             channel: components["schemas"]["Channel"];
             /**
+             * Collaborator Ids
+             * @description customers copied on the conversation (email Cc)
+             */
+            collaborator_ids?: string[];
+            /**
              * Created At
              * Format: date-time
              */
@@ -874,6 +897,11 @@ export interface components {
             due_at?: string | null;
             /** First Response At */
             first_response_at?: string | null;
+            /**
+             * Follow Up Of
+             * @description the closed (or long solved) case this continues
+             */
+            follow_up_of?: string | null;
             /** Id */
             id: string;
             /** Language */
@@ -902,6 +930,8 @@ export interface components {
              * @description the requester's name when the case was opened, for queue lists
              */
             requester_name?: string | null;
+            /** @description SLA clocks as last computed (per target: state, due time) */
+            sla?: components["schemas"]["CaseSla"] | null;
             /** Solved At */
             solved_at?: string | null;
             /** @default new */
@@ -947,6 +977,23 @@ export interface components {
              */
             next_cursor?: string | null;
         };
+        /** CaseSla */
+        CaseSla: {
+            /** Clocks */
+            clocks?: components["schemas"]["SlaClockSummary"][];
+            /**
+             * Escalated
+             * @description escalations already carried out, as <target>:<state>:<cycle>
+             */
+            escalated?: string[];
+            /**
+             * Next Check At
+             * @description when a clock next changes on its own
+             */
+            next_check_at?: string | null;
+            /** Policy Id */
+            policy_id: string;
+        };
         /**
          * CaseStatus
          * @enum {string}
@@ -991,6 +1038,11 @@ export interface components {
         };
         /** Customer */
         Customer: {
+            /**
+             * Bouncing Emails
+             * @description addresses whose mail came back as undeliverable
+             */
+            bouncing_emails?: string[];
             /**
              * Created At
              * Format: date-time
@@ -1080,10 +1132,32 @@ export interface components {
          */
         CustomerTier: "standard" | "premium" | "vip";
         /**
+         * Delivery
+         * @description Where an outbound message stands with the provider that carries it (SES, an SMTP relay, a maildir).
+         */
+        Delivery: {
+            /**
+             * Detail
+             * @description why it failed or bounced
+             */
+            detail?: string | null;
+            /**
+             * Provider Id
+             * @description the provider's message id
+             */
+            provider_id?: string | null;
+            status: components["schemas"]["DeliveryStatus"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
          * DeliveryStatus
          * @enum {string}
          */
-        DeliveryStatus: "queued" | "sent" | "bounced" | "failed";
+        DeliveryStatus: "queued" | "sent" | "bounced" | "failed" | "delivered";
         /**
          * Direction
          * @enum {string}
@@ -1105,6 +1179,18 @@ export interface components {
              * @description signed; no Authorization header needed; valid for 5 minutes
              */
             url: string;
+        };
+        /**
+         * EmailMeta
+         * @description The RFC 5322 identifiers of a message, without angle brackets: they thread the replies we send.
+         */
+        EmailMeta: {
+            /** In Reply To */
+            in_reply_to?: string[];
+            /** Message Id */
+            message_id?: string | null;
+            /** References */
+            references?: string[];
         };
         /** ExternalRef */
         ExternalRef: {
@@ -1164,8 +1250,10 @@ export interface components {
             created_at: string;
             /** Customer Id */
             customer_id: string;
+            delivery?: components["schemas"]["Delivery"] | null;
             delivery_status?: components["schemas"]["DeliveryStatus"] | null;
             direction: components["schemas"]["Direction"];
+            email?: components["schemas"]["EmailMeta"] | null;
             /**
              * Html
              * @description sanitised; never contains scripts or remote loads
@@ -1175,6 +1263,13 @@ export interface components {
             id: string;
             /** Mentions */
             mentions?: string[];
+            /**
+             * Quoted Text
+             * @description quoted history and signature of an email, folded in the timeline
+             */
+            quoted_text?: string | null;
+            /** @description the message as received (email), downloadable */
+            raw_ref?: components["schemas"]["AttachmentRef"] | null;
             /** Text */
             text: string;
             /** @default public */
@@ -1263,6 +1358,15 @@ export interface components {
             subject: string;
             /** Updated At */
             updated_at: string;
+        };
+        /** OverflowRule */
+        OverflowRule: {
+            /** After Minutes */
+            after_minutes: number;
+            /** From Team Id */
+            from_team_id: string;
+            /** To Team Id */
+            to_team_id: string;
         };
         /**
          * Priority
@@ -1355,6 +1459,45 @@ export interface components {
          * @enum {string}
          */
         Role: "customer" | "agent" | "supervisor" | "admin";
+        /** RoutingPolicy */
+        RoutingPolicy: {
+            /**
+             * Category Skills
+             * @example {
+             *       "billing": "billing"
+             *     }
+             */
+            category_skills?: {
+                [key: string]: string;
+            };
+            /**
+             * Offline Grace Minutes
+             * @default 10
+             */
+            offline_grace_minutes: number;
+            /** Overflow */
+            overflow?: components["schemas"]["OverflowRule"][];
+            /**
+             * Round Robin Fallback
+             * @default true
+             */
+            round_robin_fallback: boolean;
+            /** Tier Routes */
+            tier_routes?: components["schemas"]["TierRoute"][];
+        };
+        /**
+         * RoutingSettings
+         * @description What an admin saves: whether routing runs, and how.
+         */
+        RoutingSettings: {
+            /**
+             * Enabled
+             * @description off: new and unassigned cases wait in their team queues
+             * @default true
+             */
+            enabled: boolean;
+            policy?: components["schemas"]["RoutingPolicy"];
+        };
         /** SaveView */
         SaveView: {
             filters?: components["schemas"]["ViewFilters"];
@@ -1386,6 +1529,53 @@ export interface components {
             /** Availability */
             availability: string;
         };
+        /**
+         * SlaClockStatus
+         * @enum {string}
+         */
+        SlaClockStatus: "running" | "warning" | "paused" | "met" | "breached";
+        /** SlaClockSummary */
+        SlaClockSummary: {
+            /** Breached At */
+            breached_at?: string | null;
+            /**
+             * Cycle
+             * @description next response: which customer message the clock is for
+             * @default 1
+             */
+            cycle: number;
+            /**
+             * Due At
+             * @description unknown while paused
+             */
+            due_at?: string | null;
+            state: components["schemas"]["SlaClockStatus"];
+            /** Stopped At */
+            stopped_at?: string | null;
+            target: components["schemas"]["SlaTargetName"];
+            /** Warning At */
+            warning_at?: string | null;
+        };
+        /**
+         * SlaTargetName
+         * @enum {string}
+         */
+        SlaTargetName: "first_response" | "next_response" | "resolution";
+        /** StoredRoutingPolicy */
+        StoredRoutingPolicy: {
+            /**
+             * Enabled
+             * @description off: new and unassigned cases wait in their team queues
+             * @default true
+             */
+            enabled: boolean;
+            policy?: components["schemas"]["RoutingPolicy"];
+            /**
+             * Version
+             * @description the ETag; 0: nothing saved yet (routing is off)
+             */
+            version: number;
+        };
         /** Team */
         Team: {
             /**
@@ -1415,6 +1605,27 @@ export interface components {
              * @description pass as `cursor` for the next page
              */
             next_cursor?: string | null;
+        };
+        /** TierRoute */
+        TierRoute: {
+            /**
+             * Skill
+             * @description and require this skill as well
+             * @example vip
+             */
+            skill?: string | null;
+            /**
+             * Strict
+             * @description wait for this route rather than fall back to normal routing
+             * @default false
+             */
+            strict: boolean;
+            /**
+             * Team Id
+             * @description route to this team instead of the case's
+             */
+            team_id?: string | null;
+            tier: components["schemas"]["CustomerTier"];
         };
         /** TimelineEntry */
         TimelineEntry: {
@@ -4764,6 +4975,174 @@ export interface operations {
             };
             /** @description No such resource (or not yours) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_policy_routing_policy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredRoutingPolicy"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_policy_routing_policy_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag you read, e.g. "3"; stale → 412 */
+                "if-match"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoutingSettings"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredRoutingPolicy"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version; nothing was changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -184,6 +184,10 @@ MATRIX: dict[tuple[str, str], tuple[Request, dict[str, int]]] = {
         _created(OWNER_OR_STAFF)),
     ("get", "/cases/{case_id}/attachments/{sha256}"): (
         lambda s, r: ("GET", f"/cases/{s.case_id}/attachments/{_attached_sha256(s)}", {}), OWNER_OR_STAFF),
+    ("get", "/routing/policy"): (lambda s, r: ("GET", "/routing/policy", {}), {**STAFF_ONLY, "agent": 403}),
+    ("put", "/routing/policy"): (
+        lambda s, r: ("PUT", "/routing/policy", {"json": {"policy": {"category_skills": {"billing": "billing"}}}}),
+        {**STAFF_ONLY, "agent": 403, "supervisor": 403}),
 }
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pytest
 from caseline import bootstrap
 from caseline.api.openapi import openapi_document
+from caseline.automation.rules import default_rules
+from caseline.services.rules import install_defaults
 
 from .conftest import Api
 
@@ -92,10 +94,28 @@ def _attached_sha256(s: Setup) -> str:
     return body["sha256"]
 
 
+def _rule_path(s: Setup, suffix: str = "") -> str:
+    """The shipped rules, installed; the path of the billing rule."""
+    install_defaults(bootstrap.deps())
+    return f"/rules/billing-to-billing-team{suffix}"
+
+
+def _renamed_rule() -> dict:
+    rule = default_rules().rules[0].model_dump(mode="json")
+    return {**rule, "name": "Billing and invoices to Billing"}
+
+
+def _new_rule() -> dict:
+    return {"id": f"vip-{next(_unique)}", "name": "VIP tag", "triggers": ["case_opened"],
+            "actions": [{"type": "add_tags", "tags": ["vip"]}]}
+
+
 Request = Callable[[Setup, str], tuple[str, str, dict]]
 STAFF_ONLY = {"owner": 403, "other_customer": 403, "agent": 200, "supervisor": 200, "admin": 200}
 OWNER_OR_STAFF = {"owner": 200, "other_customer": 404, "agent": 200, "supervisor": 200, "admin": 200}
 CUSTOMERS_ONLY = {"owner": 200, "other_customer": 200, "agent": 403, "supervisor": 403, "admin": 403}
+SUPERVISORS_UP = {"owner": 403, "other_customer": 403, "agent": 403, "supervisor": 200, "admin": 200}
+ADMINS_ONLY = {**SUPERVISORS_UP, "supervisor": 403}
 
 
 def _created(statuses: dict[str, int]) -> dict[str, int]:
@@ -188,6 +208,19 @@ MATRIX: dict[tuple[str, str], tuple[Request, dict[str, int]]] = {
     ("put", "/routing/policy"): (
         lambda s, r: ("PUT", "/routing/policy", {"json": {"policy": {"category_skills": {"billing": "billing"}}}}),
         {**STAFF_ONLY, "agent": 403, "supervisor": 403}),
+    ("get", "/rules"): (lambda s, r: ("GET", "/rules", {}), SUPERVISORS_UP),
+    ("post", "/rules"): (lambda s, r: ("POST", "/rules", {"json": _new_rule()}), _created(ADMINS_ONLY)),
+    ("get", "/rules/{rule_id}"): (lambda s, r: ("GET", _rule_path(s), {}), SUPERVISORS_UP),
+    ("put", "/rules/{rule_id}"): (
+        lambda s, r: ("PUT", _rule_path(s), {"json": _renamed_rule(), "headers": {"If-Match": '"1"'}}), ADMINS_ONLY),
+    ("post", "/rules/{rule_id}/disable"): (lambda s, r: ("POST", _rule_path(s, "/disable"), {}), ADMINS_ONLY),
+    ("post", "/rules/{rule_id}/enable"): (lambda s, r: ("POST", _rule_path(s, "/enable"), {}), ADMINS_ONLY),
+    ("put", "/rules/order"): (
+        lambda s, r: ("PUT", "/rules/order", {"json": {"ids": [rule.id for rule in default_rules().rules][::-1]},
+                                              "headers": {"If-Match": '"1"'}}) if _rule_path(s) else None,
+        ADMINS_ONLY),
+    ("post", "/rules/{rule_id}/dry-run"): (
+        lambda s, r: ("POST", _rule_path(s, "/dry-run"), {"json": {"case_id": s.case_id}}), SUPERVISORS_UP),
 }
 
 

@@ -17,6 +17,7 @@ from .app import all_routers, build_api
 from .catalog import function_for_path
 from .problems import problem_responses
 from .resolver import OPENAPI_TITLE, OPENAPI_VERSION
+from .rule_schema import rule_components
 
 DESCRIPTION = (
     "Cases, customers and the unified customer timeline. Errors are RFC 9457 problem details. "
@@ -35,6 +36,7 @@ def openapi_document() -> dict[str, Any]:
         security_schemes={"bearer": HTTPBearer(bearerFormat="JWT", description="Cognito or local dev JWT")},
     )
     document = json.loads(raw)
+    document["components"]["schemas"].update(rule_components())
     unauthorized = _schema_refs(problem_responses(401)[401])
     internal = _schema_refs({"description": "Our fault; the problem leaks no detail",
                              "content": {"application/problem+json": {}}})

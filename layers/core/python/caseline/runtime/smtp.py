@@ -66,7 +66,10 @@ class InboundHandler:
         except Exception:
             log.exception("inbound mail from %s could not be stored", envelope.mail_from)
             return "451 4.3.0 Could not store the message; try again later"
-        return f"250 2.0.0 OK {outcome.outcome.value}"
+        # What the message became, for the sender's log (and the tests and benchmark that read it).
+        target = outcome.case_id or outcome.rejection_id or "-"
+        number = f" #{outcome.case_number}" if outcome.case_number else ""
+        return f"250 2.0.0 OK {outcome.outcome.value} {target}{number}"
 
     def _ingest(self, raw: bytes, recipients: list[str], received_at: datetime) -> IngestOutcome:
         outcome = ingest(self.deps, raw, recipients=recipients, source_id=source_id_for(raw),

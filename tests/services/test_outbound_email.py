@@ -234,3 +234,23 @@ def test_lambda_style_retries_give_up_then_raise(sqlite_platform, sqlite_world) 
                              base_delay=0.5, sleep=sleeps.append)
     assert sleeps == [0.5, 1.0]
     assert sqlite_platform.deps.store.get_interaction(case.id, reply.id).delivery_status is DeliveryStatus.FAILED
+
+
+@pytest.mark.parametrize(("steps", "final"), [
+    (["sent", "delivered", "bounced"], "bounced"),
+    (["sent", "bounced", "delivered"], "bounced"),  # a late delivery report does not undo a bounce
+    (["failed", "sent"], "sent"),  # a replay after the give-up
+    (["sent", "delivered", "sent"], "delivered"),  # a replayed send changes nothing
+    (["sent", "failed"], "failed"),  # taken, then rejected by the provider
+    (["delivered", "failed"], "delivered"),
+])
+def test_delivery_status_only_moves_forward(sqlite_platform, sqlite_world, steps, final) -> None:
+    from caseline.services.delivery import mark_delivery
+
+    case = _email_case(sqlite_platform, sqlite_world)
+    reply = cases.add_reply(sqlite_platform.deps, sqlite_world.staff(sqlite_world.agent), case.id,
+                            AddReply(text="Hello"))
+    for step in steps:
+        mark_delivery(sqlite_platform.deps, case.id, reply.id, DeliveryStatus(step), f"step {step}")
+    stored = sqlite_platform.deps.store.get_interaction(case.id, reply.id)
+    assert stored.delivery_status.value == final == stored.delivery.status.value

@@ -26,6 +26,8 @@ class Customer(Model):
     emails: list[Email] = Field(default_factory=list, max_length=20)
     bouncing_emails: list[Email] = Field(default_factory=list, max_length=20,
                                          description="addresses whose mail came back as undeliverable")
+    email_complaint_at: Timestamp | None = Field(default=None,
+                                                 description="when they last reported our mail as spam")
     phones: list[Phone] = Field(default_factory=list, max_length=20)
     locale: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
     time_zone: TimeZone = "UTC"

@@ -77,3 +77,20 @@ class MailSender(ABC):
 
     @abstractmethod
     def _send(self, message: OutgoingMail) -> str: ...
+
+
+@dataclass(frozen=True)
+class ProviderReport:
+    """What a provider later says about a message it took (SES: an SNS notification from the configuration set).
+
+    `kind` is `delivery`, `bounce`, `complaint` or `reject`; `report_id` identifies the report itself, so a
+    report delivered twice is applied once.
+    """
+
+    provider: str
+    provider_id: str
+    kind: str
+    report_id: str
+    recipients: tuple[str, ...] = ()
+    permanent: bool = False
+    detail: str = ""

@@ -1,0 +1,35 @@
+"""EventBridge (caseline.case.reply_added) → the reply as email through SES (consumers/outbound_email.py).
+
+Lambda gives an asynchronous invocation no attempt number, so the retries with backoff happen inside one
+invocation; after the last one the reply is marked failed and the error is raised, which sends the event
+to the function's dead-letter queue for a replay. An interaction already sent is never sent again.
+"""
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from caseline import bootstrap
+from caseline.consumers import Consumer
+from caseline.consumers.outbound_email import deliver_with_retries, outbound_email_consumer
+from caseline.domain.events import EventEnvelope
+
+logger = Logger(service="outbound-email")
+tracer = Tracer(service="outbound-email")
+ATTEMPTS = 3
+BASE_DELAY_SECONDS = 2.0
+_consumer: Consumer | None = None
+
+
+def consumer() -> Consumer:
+    global _consumer
+    if _consumer is None:
+        _consumer = outbound_email_consumer(bootstrap.mail_sender(bootstrap.platform().settings))
+    return _consumer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context: object) -> dict:
+    envelope = EventEnvelope.model_validate(event.detail)
+    deliver_with_retries(consumer(), bootstrap.deps(), envelope, attempts=ATTEMPTS, base_delay=BASE_DELAY_SECONDS)
+    return {"event_id": envelope.id}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `tests.support` helpers, when a script runs as `python bench/<name>.py`
+if str(ROOT) not in sys.path:  # so `tests.support` imports when a script runs as `python bench/<name>.py`
     sys.path.insert(0, str(ROOT))
 
 from caseline import bootstrap  # noqa: E402

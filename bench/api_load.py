@@ -5,7 +5,8 @@
     .venv/bin/python bench/api_load.py --smoke    # a tiny dataset and one-second phases: does it run?
 
 1. Seeds the dataset with `runtime/bulk_load.py` (the production item layout, 100-operation transactions)
-   into `.cache/bench/<size>/`, once: later runs reuse it and say how long seeding took.
+   into `.cache/bench/api-v1-<customers>-<cases>-<entries>/`, once: later runs reuse it and say how long
+   seeding took.
 2. Copies it to a scratch data directory (so every run starts from the same data) and starts the real
    `caseline dev --no-seed` on a free port as a separate process.
 3. Drives it with bearer tokens of the seeded agents (signed like the dev logins) and an agent's mix of
@@ -15,7 +16,9 @@
    - open loop: requests sent on a fixed clock at 50, 100 and 200 per second whatever the server does,
      latency counted from the scheduled send time (so a stall delays, and counts against, every request
      scheduled during it instead of silently lowering the rate - no coordinated omission).
-   The load client and the server share the machine, so the CPU each used is printed too.
+   Before those, each operation alone from one client: its latency without queueing and its server CPU.
+   The load client and the server share the machine, so the CPU each used is printed too, and how long the
+   server's threads waited for a CPU. `--profile SECONDS` samples the server with py-spy afterwards.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ GOAL_RATE = 200
 
 
 @dataclass(frozen=True)
-class Profile:
+class Plan:
     customers: int
     cases: int
     entries: int
@@ -64,10 +67,10 @@ class Profile:
     rates: tuple[int, ...] = (50, 100, 200)
 
 
-PROFILES = {
-    "full": Profile(10_000, 100_000, 500_000, warmup=10, closed=30, open=30, cost=8),
-    "quick": Profile(1_000, 10_000, 50_000, warmup=3, closed=8, open=8, cost=2),
-    "smoke": Profile(40, 200, 1_000, warmup=0.5, closed=1, open=1, cost=0.3, rates=(20,)),
+PLANS = {
+    "full": Plan(10_000, 100_000, 500_000, warmup=10, closed=30, open=30, cost=8),
+    "quick": Plan(1_000, 10_000, 50_000, warmup=3, closed=8, open=8, cost=2),
+    "smoke": Plan(40, 200, 1_000, warmup=0.5, closed=1, open=1, cost=0.3, rates=(20,)),
 }
 
 # What an agent does, by weight: mostly reading queues, cases and customers; one request in four writes.
@@ -96,7 +99,7 @@ class Dataset:
     customer_ids: list[str]
 
 
-def dataset(profile: Profile, cache: Path) -> Dataset:
+def dataset(profile: Plan, cache: Path) -> Dataset:
     """The seeded data directory for `profile`'s sizes, from the cache or seeded now."""
     key = f"api-v{DATASET_VERSION}-{profile.customers}-{profile.cases}-{profile.entries}"
     home = cache / key
@@ -508,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 if any request failed (an answer other than 2xx or 412, or none)")
     args = parser.parse_args(argv)
-    profile = PROFILES["quick" if args.quick else "smoke" if args.smoke else "full"]
+    profile = PLANS["quick" if args.quick else "smoke" if args.smoke else "full"]
 
     print("## API load")
     print(f"\nMachine: {machine()}; {load_average()} at the start")

@@ -208,6 +208,7 @@ MATRIX: dict[tuple[str, str], tuple[Request, dict[str, int]]] = {
     ("put", "/routing/policy"): (
         lambda s, r: ("PUT", "/routing/policy", {"json": {"policy": {"category_skills": {"billing": "billing"}}}}),
         {**STAFF_ONLY, "agent": 403, "supervisor": 403}),
+    ("get", "/mail/rejections"): (lambda s, r: ("GET", "/mail/rejections", {}), ADMINS_ONLY),
     ("get", "/rules"): (lambda s, r: ("GET", "/rules", {}), SUPERVISORS_UP),
     ("post", "/rules"): (lambda s, r: ("POST", "/rules", {"json": _new_rule()}), _created(ADMINS_ONLY)),
     ("get", "/rules/{rule_id}"): (lambda s, r: ("GET", _rule_path(s), {}), SUPERVISORS_UP),

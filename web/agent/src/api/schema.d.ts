@@ -415,6 +415,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/mail/rejections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rejected inbound mail, newest first (admins)
+         * @description Loops, storms, over-size messages, auto-replies and bounces that name no case of ours, and failed spam/virus verdicts. The raw message is kept under `raw_key` when it fitted.
+         */
+        get: operations["list_rejections_mail_rejections_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me": {
         parameters: {
             query?: never;
@@ -530,6 +550,110 @@ export interface paths {
         /** Replace the routing policy (admins; If-Match with its ETag) */
         put: operations["put_policy_routing_policy_put"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The rules in evaluation order (supervisors and admins) */
+        get: operations["list_rules_rules_get"];
+        put?: never;
+        /** Add a rule at the end of the order (admins) */
+        post: operations["create_rule_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rules/order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Reorder the rules (admins; If-Match of GET /rules) */
+        put: operations["reorder_rules_rules_order_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One rule */
+        get: operations["get_rule_rules__rule_id__get"];
+        /** Replace a rule (admins; If-Match) */
+        put: operations["update_rule_rules__rule_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rules/{rule_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable a rule (admins) */
+        post: operations["disable_rule_rules__rule_id__disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rules/{rule_id}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What the rule would do to a case now, and why */
+        post: operations["dry_run_rules__rule_id__dry_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rules/{rule_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a rule (admins) */
+        post: operations["enable_rule_rules__rule_id__enable_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1048,6 +1172,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Email Complaint At
+             * @description when they last reported our mail as spam
+             */
+            email_complaint_at?: string | null;
             /** Emails */
             emails?: string[];
             /** External Ids */
@@ -1181,6 +1310,47 @@ export interface components {
             url: string;
         };
         /**
+         * DryRun
+         * @description What a rule would do to a case now, and why — nothing is changed.
+         */
+        DryRun: {
+            /** Actions */
+            actions: components["schemas"]["PlannedAction"][];
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Case Changes */
+            case_changes: {
+                [key: string]: unknown;
+            };
+            /** Case Id */
+            case_id: string;
+            /** Case Number */
+            case_number: number;
+            /**
+             * Enabled
+             * @description false: the rule is disabled and would not run until enabled
+             */
+            enabled: boolean;
+            explanation: components["schemas"]["RuleExplanation"];
+            /** Matched */
+            matched: boolean;
+            /** Recheck At */
+            recheck_at?: string | null;
+            /** Rule Id */
+            rule_id: string;
+            trigger: components["schemas"]["RuleTrigger"];
+        };
+        /** DryRunRequest */
+        DryRunRequest: {
+            /** Case Id */
+            case_id: string;
+            /** @description the event to pretend; the rule's first one */
+            trigger?: components["schemas"]["RuleTrigger"] | null;
+        };
+        /**
          * EmailMeta
          * @description The RFC 5322 identifiers of a message, without angle brackets: they thread the replies we send.
          */
@@ -1275,6 +1445,67 @@ export interface components {
             /** @default public */
             visibility: components["schemas"]["Visibility"];
         };
+        /** MailRejection */
+        MailRejection: {
+            /**
+             * Detail
+             * @default
+             */
+            detail: string;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description what classify() made of it: normal, auto_reply, bounce ...
+             */
+            kind?: string | null;
+            /** Message Id */
+            message_id?: string | null;
+            /**
+             * Raw Key
+             * @description blob key of the message as received, when kept
+             */
+            raw_key?: string | null;
+            reason: components["schemas"]["RejectionReason"];
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /** Recipients */
+            recipients?: string[];
+            /** Sender */
+            sender?: string | null;
+            /** Size */
+            size: number;
+            /**
+             * Source Id
+             * @description SES message id, SMTP queue id or the bytes' SHA-256
+             */
+            source_id: string;
+            /**
+             * Subject
+             * @default
+             */
+            subject: string;
+            /**
+             * Verdicts
+             * @description the receiving service's spam/virus/SPF/DKIM/DMARC verdicts, if any
+             */
+            verdicts?: {
+                [key: string]: string;
+            };
+        };
+        /** MailRejectionPage */
+        MailRejectionPage: {
+            /** Items */
+            items: components["schemas"]["MailRejection"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page
+             */
+            next_cursor?: string | null;
+        };
         /** MergeCases */
         MergeCases: {
             /**
@@ -1368,6 +1599,24 @@ export interface components {
             /** To Team Id */
             to_team_id: string;
         };
+        /** PlannedAction */
+        PlannedAction: {
+            /** Action */
+            action: Omit<components["schemas"]["RuleAction"], "type">;
+            /** Agent Ids */
+            agent_ids?: string[];
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /** Rule Id */
+            rule_id: string;
+            /** Team Id */
+            team_id?: string | null;
+            /** Text */
+            text?: string | null;
+        };
         /**
          * Priority
          * @enum {string}
@@ -1421,6 +1670,19 @@ export interface components {
             source: string;
             /** Summary */
             summary: string;
+        };
+        /**
+         * RejectionReason
+         * @enum {string}
+         */
+        RejectionReason: "loop" | "rate_limited" | "too_large" | "not_for_us" | "no_sender" | "auto_reply_without_case" | "receipt_without_case" | "bounce_not_ours" | "abuse_report" | "virus" | "spam";
+        /** Reorder */
+        Reorder: {
+            /**
+             * Ids
+             * @description every rule id, in the new order
+             */
+            ids: string[];
         };
         /**
          * RequestUpload
@@ -1498,6 +1760,435 @@ export interface components {
             enabled: boolean;
             policy?: components["schemas"]["RoutingPolicy"];
         };
+        /** Rule */
+        Rule: {
+            /** Actions */
+            actions: (components["schemas"]["RuleSetTeam"] | components["schemas"]["RuleSetPriority"] | components["schemas"]["RuleSetCategory"] | components["schemas"]["RuleAddTags"] | components["schemas"]["RuleRemoveTags"] | components["schemas"]["RuleSetAssignee"] | components["schemas"]["RuleAddNote"] | components["schemas"]["RuleSendReply"] | components["schemas"]["RuleNotify"] | components["schemas"]["RuleEscalate"] | components["schemas"]["RuleCallWebhook"])[];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Stop
+             * @description no later rule runs on this event when this one matches
+             * @default false
+             */
+            stop: boolean;
+            /** Triggers */
+            triggers: components["schemas"]["RuleTrigger"][];
+            /**
+             * When
+             * @description always matches when empty
+             * @default null
+             */
+            when: (components["schemas"]["RuleAll"] | components["schemas"]["RuleAnyOf"] | components["schemas"]["RuleNot"] | components["schemas"]["RuleEquals"] | components["schemas"]["RuleContainsAny"] | components["schemas"]["RuleMatches"] | components["schemas"]["RuleIn"] | components["schemas"]["RuleGreaterThan"] | components["schemas"]["RuleLessThan"] | components["schemas"]["RuleChangedTo"] | components["schemas"]["RuleTimeSince"] | components["schemas"]["RuleBusinessHours"]) | null;
+        };
+        RuleAction: components["schemas"]["RuleSetTeam"] | components["schemas"]["RuleSetPriority"] | components["schemas"]["RuleSetCategory"] | components["schemas"]["RuleAddTags"] | components["schemas"]["RuleRemoveTags"] | components["schemas"]["RuleSetAssignee"] | components["schemas"]["RuleAddNote"] | components["schemas"]["RuleSendReply"] | components["schemas"]["RuleNotify"] | components["schemas"]["RuleEscalate"] | components["schemas"]["RuleCallWebhook"];
+        /** AddNote */
+        RuleAddNote: {
+            /** Text */
+            text: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "add_note";
+        };
+        /** AddTags */
+        RuleAddTags: {
+            /** Tags */
+            tags: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "add_tags";
+        };
+        /** All */
+        RuleAll: {
+            /** Conditions */
+            conditions: (components["schemas"]["RuleAll"] | components["schemas"]["RuleAnyOf"] | components["schemas"]["RuleNot"] | components["schemas"]["RuleEquals"] | components["schemas"]["RuleContainsAny"] | components["schemas"]["RuleMatches"] | components["schemas"]["RuleIn"] | components["schemas"]["RuleGreaterThan"] | components["schemas"]["RuleLessThan"] | components["schemas"]["RuleChangedTo"] | components["schemas"]["RuleTimeSince"] | components["schemas"]["RuleBusinessHours"])[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "all";
+        };
+        /** AnyOf */
+        RuleAnyOf: {
+            /** Conditions */
+            conditions: (components["schemas"]["RuleAll"] | components["schemas"]["RuleAnyOf"] | components["schemas"]["RuleNot"] | components["schemas"]["RuleEquals"] | components["schemas"]["RuleContainsAny"] | components["schemas"]["RuleMatches"] | components["schemas"]["RuleIn"] | components["schemas"]["RuleGreaterThan"] | components["schemas"]["RuleLessThan"] | components["schemas"]["RuleChangedTo"] | components["schemas"]["RuleTimeSince"] | components["schemas"]["RuleBusinessHours"])[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "any";
+        };
+        /**
+         * BusinessHours
+         * @description The event happened inside (or outside) the working hours of the case's calendar.
+         */
+        RuleBusinessHours: {
+            /**
+             * Inside
+             * @default true
+             */
+            inside: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "business_hours";
+        };
+        /** CallWebhook */
+        RuleCallWebhook: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "call_webhook";
+            /**
+             * Url
+             * @example https://hooks.example.com/caseline
+             */
+            url: string;
+        };
+        /**
+         * ChangedTo
+         * @description The event changed the field to this value (it had another one before).
+         */
+        RuleChangedTo: {
+            /**
+             * Field
+             * @example case.priority
+             */
+            field: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "changed_to";
+            /** Value */
+            value: string | number | boolean | null;
+        };
+        /**
+         * ContainsAny
+         * @description Any keyword appears as a whole word or phrase (case-insensitive); on a list, any element is a keyword.
+         */
+        RuleContainsAny: {
+            /**
+             * Field
+             * @example case.priority
+             */
+            field: string;
+            /** Keywords */
+            keywords: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "contains_any";
+        };
+        /** Equals */
+        RuleEquals: {
+            /**
+             * Field
+             * @example case.priority
+             */
+            field: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "equals";
+            /** Value */
+            value: string | number | boolean | null;
+        };
+        /** Escalate */
+        RuleEscalate: {
+            /**
+             * @description raise the case to this priority as well
+             * @default null
+             */
+            priority: components["schemas"]["RulePriority"] | null;
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+            /** @default team_manager */
+            to: components["schemas"]["RuleRecipient"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "escalate";
+        };
+        /** RuleExplanation */
+        RuleExplanation: {
+            /** Decided By */
+            decided_by?: string | null;
+            /**
+             * Detail
+             * @default
+             */
+            detail: string;
+            outcome: components["schemas"]["RuleOutcome"];
+            /** Recheck At */
+            recheck_at?: string | null;
+            /** Rule Id */
+            rule_id: string;
+        };
+        /** GreaterThan */
+        RuleGreaterThan: {
+            /**
+             * Field
+             * @example case.priority
+             */
+            field: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "gt";
+            /** Value */
+            value: number | string;
+        };
+        /** In */
+        RuleIn: {
+            /**
+             * Field
+             * @example case.priority
+             */
+            field: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "in";
+            /** Values */
+            values: (string | number | boolean | null)[];
+        };
+        /** LessThan */
+        RuleLessThan: {
+            /**
+             * Field
+             * @example case.priority
+             */
+            field: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "lt";
+            /** Value */
+            value: number | string;
+        };
+        /** RuleList */
+        RuleList: {
+            /** Items */
+            items: components["schemas"]["RuleRecord"][];
+            /**
+             * Version
+             * @description the order's version: send it as If-Match to PUT /rules/order
+             */
+            version: number;
+        };
+        /**
+         * Matches
+         * @description An RE2 regular expression (linear time: no backreferences or lookaround), searched in the field.
+         */
+        RuleMatches: {
+            /**
+             * Field
+             * @example case.priority
+             */
+            field: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "matches";
+            /** Pattern */
+            pattern: string;
+        };
+        /** Not */
+        RuleNot: {
+            /** Condition */
+            condition: components["schemas"]["RuleAll"] | components["schemas"]["RuleAnyOf"] | components["schemas"]["RuleNot"] | components["schemas"]["RuleEquals"] | components["schemas"]["RuleContainsAny"] | components["schemas"]["RuleMatches"] | components["schemas"]["RuleIn"] | components["schemas"]["RuleGreaterThan"] | components["schemas"]["RuleLessThan"] | components["schemas"]["RuleChangedTo"] | components["schemas"]["RuleTimeSince"] | components["schemas"]["RuleBusinessHours"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "not";
+        };
+        /** Notify */
+        RuleNotify: {
+            /** Message */
+            message: string;
+            /** Recipients */
+            recipients: (components["schemas"]["RuleRecipient"] | string)[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "notify";
+        };
+        /**
+         * RuleOutcome
+         * @enum {string}
+         */
+        RuleOutcome: "matched" | "not_matched" | "not_triggered" | "disabled" | "skipped";
+        /**
+         * Priority
+         * @enum {string}
+         */
+        RulePriority: "low" | "normal" | "high" | "urgent";
+        /**
+         * Recipient
+         * @enum {string}
+         */
+        RuleRecipient: "assignee" | "team" | "team_manager";
+        /**
+         * RuleRecord
+         * @description A rule, its version (the ETag) and where it runs in the order.
+         */
+        RuleRecord: {
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /**
+             * Position
+             * @description place in the evaluation order, from 0
+             */
+            position: number;
+            /** Rule */
+            rule: components["schemas"]["Rule"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+            /** Version */
+            version: number;
+        };
+        /** RemoveTags */
+        RuleRemoveTags: {
+            /** Tags */
+            tags: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "remove_tags";
+        };
+        /** SendReply */
+        RuleSendReply: {
+            /**
+             * Template
+             * @example Hello {{customer.name}}, we have your case #{{case.number}}.
+             */
+            template: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "send_reply";
+        };
+        /** SetAssignee */
+        RuleSetAssignee: {
+            /**
+             * Agent Id
+             * @description empty to unassign
+             */
+            agent_id: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "set_assignee";
+        };
+        /** SetCategory */
+        RuleSetCategory: {
+            /** Category */
+            category: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "set_category";
+        };
+        /** SetPriority */
+        RuleSetPriority: {
+            priority: components["schemas"]["RulePriority"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "set_priority";
+        };
+        /** SetTeam */
+        RuleSetTeam: {
+            /**
+             * Team
+             * @description a team id, or a team name resolved at run time
+             */
+            team: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "set_team";
+        };
+        /**
+         * TimeSince
+         * @description Time from the instant in `field` to the event, in business time of the case's calendar or in all time.
+         */
+        RuleTimeSince: {
+            /**
+             * Business
+             * @default true
+             */
+            business: boolean;
+            /**
+             * Field
+             * @example case.priority
+             */
+            field: string;
+            /**
+             * Less Than Minutes
+             * @default null
+             */
+            less_than_minutes: number | null;
+            /**
+             * More Than Minutes
+             * @default null
+             */
+            more_than_minutes: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "time_since";
+        };
+        /**
+         * RuleTrigger
+         * @enum {string}
+         */
+        RuleTrigger: "case_opened" | "interaction_added" | "status_changed" | "sla_warning" | "sla_breach" | "timer";
         /** SaveView */
         SaveView: {
             filters?: components["schemas"]["ViewFilters"];
@@ -4382,6 +5073,76 @@ export interface operations {
             };
         };
     };
+    list_rejections_mail_rejections_get: {
+        parameters: {
+            query?: {
+                /** @description page size */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailRejectionPage"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_me_me_get: {
         parameters: {
             query?: never;
@@ -5116,6 +5877,876 @@ export interface operations {
             };
             /** @description Not allowed for this role */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version; nothing was changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_rules_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleList"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_rule_rules_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description retry-safe key (1-255 visible ASCII); the same key and body give the first response */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description a rule (the Rule schema) */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Rule"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    /** @description where the new resource lives */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRecord"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version; nothing was changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reorder_rules_rules_order_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag you read, e.g. "3"; stale → 412 */
+                "if-match"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reorder"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleList"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version; nothing was changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This update needs If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_rule_rules__rule_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the rule's id, e.g. billing-to-billing-team */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRecord"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_rule_rules__rule_id__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag you read, e.g. "3"; stale → 412 */
+                "if-match"?: string | null;
+            };
+            path: {
+                /** @description the rule's id, e.g. billing-to-billing-team */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description a rule (the Rule schema) */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Rule"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRecord"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version; nothing was changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This update needs If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disable_rule_rules__rule_id__disable_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag you read, e.g. "3"; stale → 412 */
+                "if-match"?: string | null;
+                /** @description retry-safe key (1-255 visible ASCII); the same key and body give the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description the rule's id, e.g. billing-to-billing-team */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRecord"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version; nothing was changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dry_run_rules__rule_id__dry_run_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description retry-safe key (1-255 visible ASCII); the same key and body give the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description the rule's id, e.g. billing-to-billing-team */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DryRunRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DryRun"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enable_rule_rules__rule_id__enable_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag you read, e.g. "3"; stale → 412 */
+                "if-match"?: string | null;
+                /** @description retry-safe key (1-255 visible ASCII); the same key and body give the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description the rule's id, e.g. billing-to-billing-team */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRecord"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

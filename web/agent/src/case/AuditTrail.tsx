@@ -13,6 +13,42 @@ function show(value: unknown): string {
   return String(value);
 }
 
+type Changes = Record<string, { before?: unknown; after?: unknown }>;
+
+/** A routing decision in words: who got the case (or why nobody did), how, and each reason routing gave. */
+export function RoutingDecision({ changes, names }: { changes: Changes; names: Map<string, string> }) {
+  const t = useT();
+  const after = (field: string) => changes[field]?.after;
+  const agentId = after('assignee_id');
+  const agent = typeof agentId === 'string' ? (names.get(agentId) ?? agentId) : '';
+  const reasons = Array.isArray(after('reasons')) ? (after('reasons') as unknown[]).map(String) : [];
+  const recheck = after('recheck_at');
+  const label = (prefix: string, value: unknown) =>
+    t(`${prefix}.${String(value)}` as 'routing.outcome.assigned', { agent });
+  return (
+    <div className="routing-decision">
+      <p>
+        <strong>{label('routing.outcome', after('outcome'))}</strong>
+        <span className="muted">
+          {' · '}
+          {label('routing.method', after('method'))} · {label('routing.trigger', after('trigger'))}
+        </span>
+      </p>
+      <p className="muted">{t('routing.reasons')}</p>
+      <ol className="routing-reasons" aria-label={t('routing.reasons')}>
+        {reasons.map((reason, index) => (
+          <li key={index}>{reason}</li>
+        ))}
+      </ol>
+      {typeof recheck === 'string' && (
+        <p className="muted">
+          {t('routing.recheck')}: <DateTime iso={recheck} />
+        </p>
+      )}
+    </div>
+  );
+}
+
 /** Who changed what and when (supervisors and admins). Loaded only when the tab is opened. */
 export default function AuditTrail({ caseId }: { caseId: string }) {
   const t = useT();
@@ -58,13 +94,17 @@ export default function AuditTrail({ caseId }: { caseId: string }) {
                 <code>{record.action}</code>
               </td>
               <td>
-                <ul className="audit-changes">
-                  {Object.entries(record.changes ?? {}).map(([field, change]) => (
-                    <li key={field}>
-                      <strong>{field}</strong>: {show(change.before)} → {show(change.after)}
-                    </li>
-                  ))}
-                </ul>
+                {record.action === 'routing.decided' ? (
+                  <RoutingDecision changes={record.changes ?? {}} names={names} />
+                ) : (
+                  <ul className="audit-changes">
+                    {Object.entries(record.changes ?? {}).map(([field, change]) => (
+                      <li key={field}>
+                        <strong>{field}</strong>: {show(change.before)} → {show(change.after)}
+                      </li>
+                    ))}
+                  </ul>
+                )}
               </td>
             </tr>
           ))}

@@ -1,12 +1,13 @@
 import { ActionIcon, Alert, Button, Center, Loader, Tooltip } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { NavLink, Outlet } from 'react-router';
-import { unwrap } from '../api/client';
+import { type Agent, unwrap } from '../api/client';
 import { STAFF_ROLES, useMe, useSavedViews, useViewCounts } from '../api/queries';
 import { clearToken } from '../auth/session';
 import { useApi } from '../context';
 import { TimeZoneProvider, useT } from '../i18n/locale';
 import { LiveProvider, useLiveStatus } from '../live/LiveProvider';
+import { AvailabilitySelect } from './AvailabilitySelect';
 import { LanguageSelect } from './LanguageSelect';
 import { VIEW_IDS, useViewLabel } from './views';
 
@@ -49,7 +50,7 @@ export function DeskShell() {
           <a className="skip-link" href="#main">
             {t('shell.skipToContent')}
           </a>
-          <TopBar name={me.data.name} role={me.data.role ?? 'agent'} />
+          <TopBar me={me.data} />
           <div className="shell-body">
             <div className="sidebar">
               <QueueNav />
@@ -65,8 +66,9 @@ export function DeskShell() {
   );
 }
 
-function TopBar({ name, role }: { name: string; role: string }) {
+function TopBar({ me }: { me: Agent }) {
   const t = useT();
+  const role = me.role ?? 'agent';
   const client = useQueryClient();
   return (
     <header className="topbar">
@@ -76,9 +78,10 @@ function TopBar({ name, role }: { name: string; role: string }) {
       </div>
       <div className="topbar-spacer" />
       <LiveIndicator />
+      <AvailabilitySelect me={me} />
       <LanguageSelect compact />
       <div className="user-block">
-        <span className="user-name">{name}</span>
+        <span className="user-name">{me.name}</span>
         <span className="user-role">{t(`role.${role}` as 'role.agent')}</span>
       </div>
       <Button

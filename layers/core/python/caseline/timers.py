@@ -1,6 +1,6 @@
 """What runs when a timer fires: one handler per timer kind.
 
-Each capability registers its kinds (`sla`; `rules.recheck`, `routing.overflow`,
+Each capability registers its kinds (`sla` in `services/sla_clock.py`; `rules.recheck`, `routing.overflow`,
 `routing.reroute` in theirs) with `@register(kind)`. The modules listed in `HANDLER_MODULES` are imported
 by `load_handlers()`, which the local runner and the `timers` function call before dispatching, so a
 handler is never missing because nobody happened to import its module.
@@ -18,7 +18,7 @@ TimerHandler = Callable[[Deps, Timer], None]
 
 handlers: dict[str, TimerHandler] = {}
 
-HANDLER_MODULES: tuple[str, ...] = ("caseline.services.routing",)
+HANDLER_MODULES: tuple[str, ...] = ("caseline.services.sla_clock", "caseline.services.routing")
 
 
 class UnknownTimerKind(LookupError):

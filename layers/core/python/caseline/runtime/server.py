@@ -16,12 +16,14 @@ import uvicorn
 from starlette.routing import WebSocketRoute
 
 from .. import bootstrap
+from ..adapters.embedded.local_scheduler import LocalScheduler, TimerRunner
 from ..adapters.embedded.memory_metrics import MemoryMetrics
 from ..adapters.embedded.outbox_dispatcher import OutboxDispatcher
 from ..adapters.embedded.sqlite_table import SqliteTable
 from ..adapters.embedded.websocket_hub import WebSocketHub
 from ..consumers.registry import local_consumers
 from ..domain.auth import Role
+from ..ports.scheduler import Timer
 from ..settings import AdapterSet, Settings
 from .blob_routes import blob_routes
 from .gateway import LocalGateway
@@ -53,12 +55,15 @@ class LocalPlatform:
     gateway: LocalGateway
     metrics: MemoryMetrics
     hub: WebSocketHub | None = None
+    timers: TimerRunner | None = None  # fires due timers (SLA clocks, rule rechecks, routing)
 
     def token_for(self, login: DevLogin) -> str:
         return issue_token(self.tokens, login)
 
     def start_background(self) -> None:
         self.dispatcher.start()
+        if self.timers is not None:
+            self.timers.start()
         threading.Thread(target=self._sweep, name="ttl-sweeper", daemon=True).start()
 
     def _sweep(self) -> None:
@@ -69,6 +74,8 @@ class LocalPlatform:
             table.purge_expired(int(time.time()))
 
     def stop(self) -> None:
+        if self.timers is not None:
+            self.timers.stop()
         self.dispatcher.stop()
 
 
@@ -112,7 +119,21 @@ def build_local(settings: Settings) -> LocalPlatform:
         openapi=openapi, swagger_html=swagger, metrics=metric_page, spa_dir=SPA_DIR,
         on_request_done=dispatcher.notify, extra_routes=[*blob_routes(platform.deps.blobs), *local_routes],
     )
-    return LocalPlatform(platform, tokens, dispatcher, gateway, metrics, hub)
+    return LocalPlatform(platform, tokens, dispatcher, gateway, metrics, hub, _timer_runner(platform, dispatcher))
+
+
+def _timer_runner(platform: bootstrap.Platform, dispatcher: OutboxDispatcher) -> TimerRunner:
+    """Timers persist in the data file; the runner fires those due, then wakes the dispatcher for what they wrote."""
+    from .. import timers
+
+    scheduler = platform.deps.scheduler
+    assert isinstance(scheduler, LocalScheduler)
+
+    def fire(timer: Timer) -> None:
+        timers.dispatch(platform.deps, timer)
+        dispatcher.notify()
+
+    return TimerRunner(scheduler, fire, platform.deps.clock)
 
 
 def serve(settings: Settings, *, host: str, port: int, seed: bool = True) -> None:
@@ -162,6 +183,14 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _install_sla_defaults(local: LocalPlatform) -> None:
+    """The 24x7 and business-hours SLA policies and an office-hours calendar per team, on first start."""
+    from ..services.sla_config import install_defaults
+
+    if install_defaults(local.platform.deps):
+        print("Installed the default SLA policies and team calendars (see /sla-policies).")
+
+
 def _seed(local: LocalPlatform) -> list[DevLogin]:
     from .seed import is_seeded, seed_demo
 
@@ -169,7 +198,9 @@ def _seed(local: LocalPlatform) -> list[DevLogin]:
         started = time.perf_counter()
         seed_demo(local.platform)
         print(f"Seeded demo data in {time.perf_counter() - started:.1f} s.")
+        _install_sla_defaults(local)  # before the drain: the demo cases get their teams' calendars
         local.dispatcher.drain()
+    _install_sla_defaults(local)
     return dev_logins(local.platform)
 
 

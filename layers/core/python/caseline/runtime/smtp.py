@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -126,6 +127,19 @@ def start_for_dev(deps: Deps, notify: Callable[[], None]) -> SmtpServer | None:
         print(f"  SMTP              not started: {server.host}:{server.port} is not available ({exc}); "
               "set CASELINE_SMTP_PORT")
         return None
+    threading.Thread(target=_warm_language_detector, args=(deps,), name="language-warm-up", daemon=True).start()
     addresses = ", ".join(deps.settings.support_addresses)
     print(f"  SMTP (inbound)    smtp://{server.host}:{server.port}  accepting mail for {addresses}")
     return server
+
+
+def _warm_language_detector(deps: Deps) -> None:
+    """Load the language models now rather than while the first message waits (seconds, see docs/email.md)."""
+    settings = deps.settings
+    try:
+        from ..mail import detect_language
+
+        detect_language("Hello, this sentence loads the language models.", settings.languages,
+                        low_accuracy=settings.language_low_accuracy)
+    except ImportError:
+        return

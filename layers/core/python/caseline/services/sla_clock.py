@@ -15,7 +15,8 @@ and calendar, and compares them with the summary stored on the case (`Case.sla`)
   on its own. No scan of open cases anywhere: each case carries its own timer.
 
 Escalation steps run after the summary is stored: a crash between the two leaves a step undone rather than
-done twice.
+done twice. The first computation on a case only records its states: a case that arrives with history already
+breached (demo data, an import) is not announced or escalated for the past.
 """
 
 from __future__ import annotations
@@ -118,8 +119,8 @@ def _plan(case: Case, report: SlaReport, policy: SlaPolicyConfig) -> _Plan:
     for clock in clocks:
         previous = _previous(case, clock.target, clock.cycle)
         before = previous.state if previous else None
-        if clock.state == before:
-            continue
+        if clock.state == before or case.sla is None:
+            continue  # the first look at a case (seeded or imported history) records its states silently
         if clock.state is SlaClockStatus.WARNING and before in (None, SlaClockStatus.RUNNING, SlaClockStatus.PAUSED):
             announcements.append(CaseSlaWarning(case_id=case.id, target=clock.target.value, policy_id=policy.id,
                                                 at=clock.warning_at or report.computed_at, due_at=clock.due_at,

@@ -15,7 +15,7 @@ from ..adapters.sla_config_store import SlaConfigRepository
 from ..automation.calendar import AutomationModel, BusinessCalendar, Weekday, WorkingInterval
 from ..automation.sla import SlaMetric, SlaPolicy, SlaTarget
 from ..domain.audit import diff
-from ..domain.auth import Role
+from ..domain.auth import SYSTEM, Role
 from ..domain.case import Case, Priority
 from ..domain.errors import NotFound, PreconditionRequired, RuleViolation, VersionConflict
 from .authz import require_role, require_staff
@@ -201,12 +201,38 @@ def put_calendar(deps: Deps, request: Request, team_id: str, calendar: TeamCalen
     return TeamCalendarRecord(team_id=team_id, calendar=calendar.calendar, sla_policy_id=policy_id, version=version)
 
 
-def seed_defaults(deps: Deps, request: Request, teams: dict[str, tuple[str, str | None, str | None]]) -> None:
-    """The starting configuration of `caseline dev`: the 24x7 default and a business-hours policy, and an
-    office-hours calendar per team (`teams`: team id → (time zone, holiday country, subdivision))."""
+# Public holidays for a team's calendar, from its time zone: the zones `caseline dev` seeds (see runtime/seed.py).
+ZONE_HOLIDAYS: dict[str, tuple[str, str | None]] = {
+    "Europe/Berlin": ("DE", "BE"),
+    "Europe/Munich": ("DE", "BY"),
+    "Europe/Madrid": ("ES", "MD"),
+    "Europe/London": ("GB", "ENG"),
+    "America/New_York": ("US", "NY"),
+}
+
+
+def install_defaults(deps: Deps) -> int:
+    """The starting configuration, once: the 24x7 default and a business-hours policy, and an office-hours
+    calendar (with the public holidays of its zone's country) for every team. Returns how many items it wrote."""
+    repository = SlaConfigRepository(deps.store)
+    if repository.get_policy(DEFAULT_POLICY_ID, SlaPolicyConfig) is not None:
+        return 0
+    request = Request(principal=SYSTEM, request_id="sla-defaults")
+    written = 0
     for policy in (DEFAULT_POLICY, BUSINESS_HOURS_POLICY):
         put_policy(deps, request, policy.id, policy, expected_version=None)
-    for team_id, (zone, country, subdivision) in teams.items():
-        put_calendar(deps, request, team_id, TeamCalendar(calendar=office_hours(zone, country, subdivision),
-                                                          sla_policy_id=BUSINESS_HOURS_POLICY.id),
-                     expected_version=None)
+        written += 1
+    cursor: str | None = None
+    while True:
+        page = deps.store.list_teams(limit=100, cursor=cursor)
+        for team in page.items:
+            if repository.get_calendar(team.id, TeamCalendar) is not None:
+                continue
+            country, subdivision = ZONE_HOLIDAYS.get(team.time_zone, (None, None))
+            calendar = TeamCalendar(calendar=office_hours(team.time_zone, country, subdivision),
+                                    sla_policy_id=BUSINESS_HOURS_POLICY.id)
+            put_calendar(deps, request, team.id, calendar, expected_version=None)
+            written += 1
+        if page.cursor is None:
+            return written
+        cursor = page.cursor

@@ -1,13 +1,14 @@
-"""Lambda entry point for /agents, /teams, /users/{id}/roles, /rules, /routing and /mail/rejections."""
+"""Lambda entry point for /agents, /teams (and their calendars), /users/{id}/roles, /rules, /routing,
+/sla-policies and /mail/rejections."""
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from caseline.api.app import build_api
-from caseline.api.routes import mail, routing, rules, staff
+from caseline.api.routes import mail, routing, rules, sla, staff
 
 logger = Logger(service="staff-api")
 tracer = Tracer(service="staff-api")
-app = build_api([staff.router, rules.router, routing.router, mail.router])
+app = build_api([staff.router, rules.router, routing.router, mail.router, sla.router])
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -110,6 +110,15 @@ def _new_rule() -> dict:
             "actions": [{"type": "add_tags", "tags": ["vip"]}]}
 
 
+def _sla_policy(policy_id: str) -> dict:
+    return {"id": policy_id, "name": "Weekdays", "targets": [{"priority": "normal", "first_response_minutes": 240}]}
+
+
+def _team_calendar() -> dict:
+    return {"calendar": {"time_zone": "Europe/Berlin", "weekly_hours": {"mon": [{"start": "09:00", "end": "17:00"}]},
+                         "holiday_country": "DE"}}
+
+
 Request = Callable[[Setup, str], tuple[str, str, dict]]
 STAFF_ONLY = {"owner": 403, "other_customer": 403, "agent": 200, "supervisor": 200, "admin": 200}
 OWNER_OR_STAFF = {"owner": 200, "other_customer": 404, "agent": 200, "supervisor": 200, "admin": 200}
@@ -222,6 +231,14 @@ MATRIX: dict[tuple[str, str], tuple[Request, dict[str, int]]] = {
         ADMINS_ONLY),
     ("post", "/rules/{rule_id}/dry-run"): (
         lambda s, r: ("POST", _rule_path(s, "/dry-run"), {"json": {"case_id": s.case_id}}), SUPERVISORS_UP),
+    ("get", "/sla-policies"): (lambda s, r: ("GET", "/sla-policies", {}), STAFF_ONLY),
+    ("get", "/sla-policies/{policy_id}"): (lambda s, r: ("GET", "/sla-policies/default", {}), STAFF_ONLY),
+    ("put", "/sla-policies/{policy_id}"): (
+        lambda s, r: ("PUT", "/sla-policies/weekdays", {"json": _sla_policy("weekdays")}), ADMINS_ONLY),
+    ("get", "/teams/{team_id}/calendar"): (
+        lambda s, r: ("GET", f"/teams/{s.api.world.billing.id}/calendar", {}), STAFF_ONLY),
+    ("put", "/teams/{team_id}/calendar"): (
+        lambda s, r: ("PUT", f"/teams/{s.api.world.billing.id}/calendar", {"json": _team_calendar()}), ADMINS_ONLY),
 }
 
 

@@ -6,6 +6,7 @@ the tests build a platform explicitly and install it with `use()`.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from .ports.connections import Pusher
 from .ports.mail import MailSender
 from .ports.scheduler import Scheduler
 from .ports.table import Item, Table
+from .ports.webhooks import WebhookSender
 from .services.commands import MAX_ATTACHMENT_BYTES
 from .services.context import Deps, Metrics
 from .services.realtime import LiveUpdates
@@ -59,8 +61,24 @@ def build(
     ids = ids or UlidIds()
     deps = Deps(store=store, clock=clock, ids=ids, settings=settings,
                 metrics=metrics or _metrics(settings), blobs=blobs or _blobs(settings, clock),
-                scheduler=_scheduler(settings, table, ids, clock))
+                scheduler=_scheduler(settings, table, ids, clock), webhooks=_webhooks(settings))
     return Platform(settings=settings, table=table, deps=deps, idempotency=lambda: idempotency_layer)
+
+
+def _webhooks(settings: Settings) -> WebhookSender:
+    from .adapters.http_webhooks import HttpWebhookSender
+
+    def secret() -> bytes:
+        if settings.webhook_secret or settings.adapters is AdapterSet.AWS:
+            return (settings.webhook_secret or "").encode()
+        path = Path(settings.data_dir) / "webhook-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip().encode()
+
+    return HttpWebhookSender(secret, timeout=settings.webhook_timeout_seconds)
 
 
 def _table(settings: Settings) -> Table:

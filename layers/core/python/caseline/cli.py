@@ -49,6 +49,17 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
+def cmd_rules_install(args: argparse.Namespace) -> int:
+    """The shipped rules into a table that never had a rule set: the local data dir, or (CASELINE_ADAPTERS=aws)
+    the DynamoDB table named by CASELINE_TABLE_NAME with the caller's AWS credentials."""
+    from . import bootstrap
+    from .services.rules import install_defaults
+
+    installed = install_defaults(bootstrap.build(_settings(args)).deps)
+    print(f"installed {installed} default rules" if installed else "a rule set is already stored; nothing installed")
+    return 0
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     local = _local(args)
     letters = list(local.dispatcher.dead_letters())
@@ -111,6 +122,10 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--event-id")
     replay.add_argument("--consumer")
     replay.set_defaults(run=cmd_replay)
+
+    rules = commands.add_parser("rules", help="automation rules").add_subparsers(dest="rules", required=True)
+    with_data_dir(rules.add_parser("install-defaults", help="store the shipped rules if no rule set exists")
+                  ).set_defaults(run=cmd_rules_install)
 
     token = with_data_dir(commands.add_parser("token", help="print a dev token for a seeded user"))
     token.add_argument("email")

@@ -47,6 +47,9 @@ class Settings(BaseModel):
     outbox_ttl_days: int = Field(default=7, gt=0)
     dispatcher_max_attempts: int = Field(default=5, gt=0)
     merge_undo_minutes: int = Field(default=60, gt=0, le=7 * 24 * 60, description="how long a merge can be undone")
+    # Outgoing webhooks of rules: the HMAC signing secret (locally a generated file in the data dir when unset).
+    webhook_secret: str | None = None
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     routing_offline_grace_minutes: int = Field(default=10, ge=0, le=24 * 60,
                                                description="until a routing policy is saved: how long an agent "
                                                            "may be away before their cases are routed again")

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from ..domain.errors import DomainError
 from ..ports.table import Condition, Item, Key, Put, Query
+from . import keys as store_keys
 from . import rule_keys as keys
 from .store import Store, UnitOfWork
 
@@ -76,3 +77,10 @@ class RuleRepository:
         item: Item = {**keys.rule_order(self.set_name), "entity": "rule_order", "data": order.model_dump_json(),
                       "version": version}
         uow._add(Put(item, _condition(expected_version)), error)
+
+    def mark_in(self, uow: UnitOfWork, marker: str, event_id: str, *, ttl_seconds: int,
+                error: Callable[[], DomainError]) -> None:
+        """A consumer marker (`store.mark_consumed`'s item) written with the unit of work; present → `error`."""
+        item: Item = {**store_keys.consumer_marker(marker, event_id), "entity": "consumer_marker",
+                      "expires_at": int(self.store._now().timestamp()) + ttl_seconds}
+        uow._add(Put(item, Condition.absent()), error)

@@ -18,7 +18,7 @@ def build_api(routers: list[Router]) -> CaselineResolver:
 
 def all_routers() -> list[Router]:
     """Every router: the OpenAPI document and the local gateway's Swagger UI cover the whole API."""
-    from .routes import attachments, cases, customers, health, mail, routing, rules, staff, workspace
+    from .routes import attachments, cases, customers, health, mail, routing, rules, sla, staff, workspace
 
     return [cases.router, workspace.router, attachments.router, customers.router, staff.router, rules.router,
-            routing.router, mail.router, health.router]
+            routing.router, mail.router, sla.router, health.router]

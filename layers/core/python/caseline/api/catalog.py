@@ -19,7 +19,7 @@ class ApiFunction:
 API_FUNCTIONS: tuple[ApiFunction, ...] = (
     ApiFunction("cases_api", ("cases", "queues", "views", "saved-views", "merges")),
     ApiFunction("customers_api", ("customers", "me")),
-    ApiFunction("staff_api", ("agents", "teams", "users", "rules", "routing", "mail")),
+    ApiFunction("staff_api", ("agents", "teams", "users", "rules", "routing", "mail", "sla-policies")),
     ApiFunction("health", ("health",), public=True),
 )
 

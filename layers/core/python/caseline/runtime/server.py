@@ -28,6 +28,7 @@ from ..settings import AdapterSet, Settings
 from .blob_routes import blob_routes
 from .gateway import LocalGateway
 from .live import LiveSocket
+from .mail_routes import mail_routes
 from .signin import LocalSignIn
 from .tokens import TOKEN_LIFETIME_SECONDS, LocalTokens
 
@@ -89,8 +90,9 @@ def build_local(settings: Settings) -> LocalPlatform:
     assert isinstance(table, SqliteTable)
     hub = WebSocketHub()
     live = bootstrap.live_updates(settings, hub=hub)
+    mail = bootstrap.mail_sender(settings)
     dispatcher = OutboxDispatcher(
-        table, platform.deps, local_consumers(live, bootstrap.mail_sender(settings)),
+        table, platform.deps, local_consumers(live, mail),
         max_attempts=settings.dispatcher_max_attempts,
         archive=Path(settings.data_dir) / "events.jsonl",
     )
@@ -117,7 +119,8 @@ def build_local(settings: Settings) -> LocalPlatform:
     gateway = LocalGateway(
         functions_dir=FUNCTIONS_DIR, tokens=tokens, max_body_bytes=settings.max_body_bytes,
         openapi=openapi, swagger_html=swagger, metrics=metric_page, spa_dir=SPA_DIR,
-        on_request_done=dispatcher.notify, extra_routes=[*blob_routes(platform.deps.blobs), *local_routes],
+        on_request_done=dispatcher.notify,
+        extra_routes=[*blob_routes(platform.deps.blobs), *mail_routes(mail), *local_routes],
     )
     return LocalPlatform(platform, tokens, dispatcher, gateway, metrics, hub, _timer_runner(platform, dispatcher))
 
@@ -139,6 +142,7 @@ def _timer_runner(platform: bootstrap.Platform, dispatcher: OutboxDispatcher) ->
 def serve(settings: Settings, *, host: str, port: int, seed: bool = True) -> None:
     local = build_local(settings)
     logins = _seed(local) if seed else []
+    _install_rules(local)
     local.start_background()
     _print_banner(local, host, port, logins)
     from .smtp import start_for_dev
@@ -181,6 +185,15 @@ def dev_logins(platform: bootstrap.Platform, *, customers: int = 3) -> list[DevL
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _install_rules(local: LocalPlatform) -> None:
+    """The shipped automation rules, on first start (after the demo data, which they leave as it was seeded)."""
+    from ..services.rules import install_defaults
+
+    installed = install_defaults(local.platform.deps)
+    if installed:
+        print(f"Installed {installed} default automation rules (see /rules).")
 
 
 def _install_sla_defaults(local: LocalPlatform) -> None:

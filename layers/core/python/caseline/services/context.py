@@ -15,6 +15,7 @@ from ..domain.events import EventData, envelope
 from ..ports.blobs import BlobStore
 from ..ports.clock import Clock, Ids
 from ..ports.scheduler import Scheduler
+from ..ports.webhooks import WebhookSender
 from ..settings import Settings
 
 
@@ -36,6 +37,7 @@ class Deps:
     metrics: Metrics = field(default_factory=NoMetrics)
     blobs: BlobStore | None = None  # attachments; bootstrap always provides one
     scheduler: Scheduler | None = None  # timers; bootstrap always provides one
+    webhooks: WebhookSender | None = None  # rules' outgoing webhooks; bootstrap always provides one
 
 
 @dataclass(frozen=True)

@@ -41,3 +41,9 @@ def test_api_load_smoke(tmp_path: Path) -> None:
     again = _run("bench/api_load.py", "--smoke", "--strict", "--cache-dir", str(tmp_path))
     assert "reused from the cache" in again
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("run-")]
+
+
+def test_routing_wiring_smoke() -> None:
+    out = _run("bench/routing_wiring.py", "--smoke")
+    assert "| routing decisions (consumer, end to end)" in out
+    assert "10 of 10 cases assigned" in out

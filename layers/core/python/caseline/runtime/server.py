@@ -142,6 +142,7 @@ def _timer_runner(platform: bootstrap.Platform, dispatcher: OutboxDispatcher) ->
 def serve(settings: Settings, *, host: str, port: int, seed: bool = True) -> None:
     local = build_local(settings)
     logins = _seed(local) if seed else []
+    _install_rules(local)
     local.start_background()
     _print_banner(local, host, port, logins)
     from .smtp import start_for_dev
@@ -184,6 +185,15 @@ def dev_logins(platform: bootstrap.Platform, *, customers: int = 3) -> list[DevL
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _install_rules(local: LocalPlatform) -> None:
+    """The shipped automation rules, on first start (after the demo data, which they leave as it was seeded)."""
+    from ..services.rules import install_defaults
+
+    installed = install_defaults(local.platform.deps)
+    if installed:
+        print(f"Installed {installed} default automation rules (see /rules).")
 
 
 def _install_sla_defaults(local: LocalPlatform) -> None:

@@ -695,6 +695,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sla-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SLA policies (staff) */
+        get: operations["list_policies_sla_policies_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sla-policies/{policy_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One SLA policy (staff) */
+        get: operations["get_policy_sla_policies__policy_id__get"];
+        /** Create or replace an SLA policy (admins; If-Match when it exists) */
+        put: operations["put_policy_sla_policies__policy_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/teams": {
         parameters: {
             query?: never;
@@ -705,6 +740,24 @@ export interface paths {
         /** Teams by name */
         get: operations["list_teams_teams_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/teams/{team_id}/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A team's business calendar and SLA policy (staff) */
+        get: operations["get_calendar_teams__team_id__calendar_get"];
+        /** Set a team's business calendar and SLA policy (admins; If-Match when one is set) */
+        put: operations["put_calendar_teams__team_id__calendar_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -992,6 +1045,51 @@ export interface components {
              * @description expected version per case (optional)
              */
             versions?: Record<string, never>;
+        };
+        /** BusinessCalendar */
+        BusinessCalendar: {
+            /** Extra Holidays */
+            extra_holidays?: string[];
+            /**
+             * Holiday Country
+             * @example DE
+             */
+            holiday_country?: string | null;
+            /**
+             * Holiday Subdivision
+             * @example BY
+             */
+            holiday_subdivision?: string | null;
+            /**
+             * Name
+             * @default default
+             */
+            name: string;
+            /**
+             * Time Zone
+             * @default UTC
+             * @example Europe/Berlin
+             */
+            time_zone: string;
+            /**
+             * Weekly Hours
+             * @description working intervals per weekday; a missing day is a day off
+             * @example {
+             *       "mon": [
+             *         {
+             *           "end": "12:30",
+             *           "start": "09:00"
+             *         },
+             *         {
+             *           "end": "17:00",
+             *           "start": "13:30"
+             *         }
+             *       ]
+             *     }
+             */
+            weekly_hours: {
+                [key: string]: components["schemas"]["WorkingInterval"][];
+            };
         };
         /** Case */
         Case: {
@@ -2248,6 +2346,105 @@ export interface components {
             warning_at?: string | null;
         };
         /**
+         * SlaEscalation
+         * @description What to do when a clock reaches `when`: each step is carried out once per target, state and cycle.
+         */
+        SlaEscalation: {
+            /**
+             * Notify Supervisor
+             * @description an internal note @mentioning the team's manager
+             * @default false
+             */
+            notify_supervisor: boolean;
+            /** @description never lowers the priority */
+            raise_priority_to?: components["schemas"]["Priority"] | null;
+            /**
+             * Reassign To Manager
+             * @default false
+             */
+            reassign_to_manager: boolean;
+            /**
+             * Targets
+             * @description empty: every target
+             */
+            targets?: components["schemas"]["SlaMetric"][];
+            /**
+             * When
+             * @enum {string}
+             */
+            when: "warning" | "breached";
+        };
+        /**
+         * SlaMetric
+         * @enum {string}
+         */
+        SlaMetric: "first_response" | "next_response" | "resolution";
+        /** SlaPolicyConfig */
+        SlaPolicyConfig: {
+            /** Escalations */
+            escalations?: components["schemas"]["SlaEscalation"][];
+            /**
+             * Id
+             * @example standard
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Pause Statuses
+             * @default [
+             *       "on_hold",
+             *       "pending"
+             *     ]
+             */
+            pause_statuses: components["schemas"]["CaseStatus"][];
+            /** Targets */
+            targets: components["schemas"]["SlaTarget"][];
+            /**
+             * Warning Ratio
+             * @description share of a target that raises a warning
+             * @default 0.75
+             */
+            warning_ratio: number;
+        };
+        /** SlaPolicyList */
+        SlaPolicyList: {
+            /** Items */
+            items: components["schemas"]["SlaPolicyRecord"][];
+        };
+        /** SlaPolicyRecord */
+        SlaPolicyRecord: {
+            policy: components["schemas"]["SlaPolicyConfig"];
+            /**
+             * Version
+             * @description 0: the built-in default, never stored
+             */
+            version: number;
+        };
+        /**
+         * SlaTarget
+         * @description The targets for one priority, optionally narrowed to a customer tier and/or a channel.
+         */
+        SlaTarget: {
+            /**
+             * Business Hours
+             * @description count the calendar's working time, else all time
+             * @default true
+             */
+            business_hours: boolean;
+            /** @description any channel when empty */
+            channel?: components["schemas"]["Channel"] | null;
+            /** First Response Minutes */
+            first_response_minutes?: number | null;
+            /** Next Response Minutes */
+            next_response_minutes?: number | null;
+            priority: components["schemas"]["Priority"];
+            /** Resolution Minutes */
+            resolution_minutes?: number | null;
+            /** @description any tier when empty */
+            tier?: components["schemas"]["CustomerTier"] | null;
+        };
+        /**
          * SlaTargetName
          * @enum {string}
          */
@@ -2286,6 +2483,28 @@ export interface components {
              * @example Europe/Berlin
              */
             time_zone: string;
+        };
+        /** TeamCalendar */
+        TeamCalendar: {
+            calendar: components["schemas"]["BusinessCalendar"];
+            /**
+             * Sla Policy Id
+             * @description the team's SLA policy; empty: 'default'
+             */
+            sla_policy_id?: string | null;
+        };
+        /** TeamCalendarRecord */
+        TeamCalendarRecord: {
+            calendar: components["schemas"]["BusinessCalendar"];
+            /** Sla Policy Id */
+            sla_policy_id?: string | null;
+            /** Team Id */
+            team_id: string;
+            /**
+             * Version
+             * @description 0: nothing stored yet (round-the-clock in the team's time zone)
+             */
+            version: number;
         };
         /** TeamPage */
         TeamPage: {
@@ -2486,6 +2705,27 @@ export interface components {
          * @enum {string}
          */
         Visibility: "public" | "internal";
+        /**
+         * Weekday
+         * @enum {string}
+         */
+        Weekday: "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+        /**
+         * WorkingInterval
+         * @description One stretch of working time on a day, in local wall-clock time; `end` may be 24:00.
+         */
+        WorkingInterval: {
+            /**
+             * End
+             * @example 17:30
+             */
+            end: string;
+            /**
+             * Start
+             * @example 09:00
+             */
+            start: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -7061,6 +7301,281 @@ export interface operations {
             };
         };
     };
+    list_policies_sla_policies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicyList"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_policy_sla_policies__policy_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the policy's id, e.g. default */
+                policy_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicyRecord"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_policy_sla_policies__policy_id__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag you read, e.g. "3"; stale → 412 */
+                "if-match"?: string | null;
+            };
+            path: {
+                /** @description the policy's id, e.g. default */
+                policy_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlaPolicyConfig"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicyRecord"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version; nothing was changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This update needs If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_teams_teams_get: {
         parameters: {
             query?: {
@@ -7122,6 +7637,205 @@ export interface operations {
             };
             /** @description Invalid fields; `errors` names each one */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_calendar_teams__team_id__calendar_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamCalendarRecord"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault; the problem leaks no detail */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_calendar_teams__team_id__calendar_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag you read, e.g. "3"; stale → 412 */
+                "if-match"?: string | null;
+            };
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamCalendar"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the version to send back in If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamCalendarRecord"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version; nothing was changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This update needs If-Match */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from ..domain.case import Case
 from ..domain.errors import DomainError
 from ..ports.table import Condition, Item, Put, Query, Table, TransactionCancelled
-from . import routing_keys
+from . import keys, routing_keys
 from .store import UnitOfWork
 
 ATTEMPTS = 8
@@ -90,6 +90,18 @@ class RoutingStore:
     def note_turn(self, team_id: str | None, agent_id: str) -> None:
         self.table.put({**routing_keys.round_robin(team_id), "entity": "round_robin", "team_id": team_id,
                         "agent_id": agent_id})
+
+    def agent_records(self) -> list[str]:
+        """Every agent as stored (JSON), from the agent listing: one partition, paged."""
+        records: list[str] = []
+        start = None
+        while True:
+            page = self.table.query(Query(partition=keys.AGENT_LIST, index="gsi1", start_after=start),
+                                    now=self._epoch())
+            records += [item["data"] for item in page.items]
+            if page.last_key is None:
+                return records
+            start = page.last_key
 
     def load(self, agent_id: str) -> AgentLoad | None:
         item = self._get(routing_keys.agent_load(agent_id))

@@ -193,6 +193,14 @@ class AgentPool:
         if decision.method == RoutingMethod.ROUND_ROBIN:
             self._cursor[decision.team_id] = decision.agent_id
 
+    def with_loads(self, loads: dict[str, int], last_assigned: dict[str, dt.datetime | None]) -> AgentPool:
+        """The same agents with other loads and last assignments (a pool kept while the agents do not change)."""
+        clone = self.copy()
+        clone._load = {agent_id: loads.get(agent_id, 0) for agent_id in self._load}
+        clone._last = {agent_id: last_assigned.get(agent_id) or _NEVER for agent_id in self._last}
+        clone._cursor = {}
+        return clone
+
     def resume_turns(self, cursors: dict[str | None, str]) -> None:
         """Continue each team's round robin after the agent it last picked (the pool is rebuilt per decision)."""
         self._cursor.update(cursors)

@@ -10,6 +10,7 @@ when an agent holding cases stops being online.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
@@ -126,18 +127,53 @@ def all_agents(deps: Deps) -> list[Agent]:
         cursor = page.cursor
 
 
-def agent_pool(deps: Deps) -> AgentPool:
-    """Every agent (the agent listing) with their load (the pool partition): two Queries, no Scan."""
-    loads, turns = routing_store(deps).pool()
-    snapshots = []
-    for agent in all_agents(deps):
-        load = loads.get(agent.id)
-        snapshots.append(AgentSnapshot(
-            agent=agent, open_cases=load.open_cases if load else 0,
-            last_assigned_at=load.last_assigned_at if load else None,
-            availability_since=load.availability_since if load and load.availability == agent.availability
-            else None))
-    pool = AgentPool(snapshots)
+class _AgentCache:
+    """The agents parsed and indexed into a pool, kept while the stored agents stay byte for byte the same.
+
+    Every decision still reads the agent listing and the pool partition; only the parsing and indexing of
+    unchanged agents is skipped, so a new agent, a new skill or a changed availability counts at once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[int, tuple[str, ...]] | None = None
+        self._pool: AgentPool | None = None
+
+    def pool(self, table: object, records: list[str]) -> AgentPool:
+        key = (id(table), tuple(records))
+        with self._lock:
+            if key == self._key and self._pool is not None:
+                return self._pool
+        pool = AgentPool(AgentSnapshot(agent=Agent.model_validate_json(r)) for r in records)
+        with self._lock:
+            self._key, self._pool = key, pool
+        return pool
+
+
+_agents = _AgentCache()
+
+
+def agent_pool(deps: Deps, *, fresh: bool = False) -> AgentPool:
+    """Every agent (the agent listing) with their load (the pool partition): two Queries, no Scan.
+
+    `fresh` builds full snapshots (with since when each agent has been away), which rerouting needs.
+    """
+    store = routing_store(deps)
+    loads, turns = store.pool()
+    if fresh:
+        snapshots = []
+        for agent in all_agents(deps):
+            load = loads.get(agent.id)
+            snapshots.append(AgentSnapshot(
+                agent=agent, open_cases=load.open_cases if load else 0,
+                last_assigned_at=load.last_assigned_at if load else None,
+                availability_since=load.availability_since if load and load.availability == agent.availability
+                else None))
+        pool = AgentPool(snapshots)
+    else:
+        pool = _agents.pool(deps.store.table, store.agent_records()).with_loads(
+            {a: load.open_cases for a, load in loads.items()},
+            {a: load.last_assigned_at for a, load in loads.items()})
     pool.resume_turns(turns)
     return pool
 
@@ -292,7 +328,7 @@ def on_reroute_timer(deps: Deps, timer: Timer) -> None:
     if not stored.enabled:
         return
     now = deps.clock.now()
-    pool = agent_pool(deps)
+    pool = agent_pool(deps, fresh=True)
     policy = stored.policy
     routing_cases = {c.id: RoutingCase.from_case(c, tier=_tier(deps, c), waiting_since=now) for c in held}
     outcome = reroute_unavailable(agent.id, routing_cases.values(), pool, policy, now)

@@ -22,6 +22,14 @@ PREFIX = "caseline:"
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _SYSTEM = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
+_ADDRESS = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
+# Regions where SES receives email: those of its "Email Receiving endpoints" table we have checked
+# (eu-central-1 and the others after the first three joined in 2023). A service stack in any other region
+# deploys no receipt rule; add a region here when SES lists an inbound-smtp endpoint for it.
+SES_RECEIVING_REGIONS = frozenset({
+    "us-east-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-central-1", "ca-central-1", "ap-northeast-1",
+    "ap-southeast-2",
+})  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -60,6 +68,12 @@ class DeploymentConfig:
     # Where the single-page apps are; `<web_dir>/<site>/dist` is deployed when it has been built.
     web_dir: Path = field(default_factory=lambda: REPO_ROOT / "web")
     sso: SsoProvider | None = None
+    # Inbound email: the addresses SES accepts support mail for (default support@<domain_name>), how long the
+    # raw messages stay in the inbound bucket, and whether the deployment makes its receipt rule set the
+    # region's active one (SES has one active set per region: ADR 0111).
+    support_addresses: tuple[str, ...] = ()
+    raw_mail_retention_days: int = 400
+    activate_receipt_rule_set: bool = True
 
     def __post_init__(self) -> None:
         if not _ACCOUNT.match(self.account):
@@ -76,6 +90,11 @@ class DeploymentConfig:
         bad = [s for s in self.external_systems if not _SYSTEM.match(s)]
         if bad:
             raise ConfigError(f"external system names must be short slugs: {bad}")
+        bad = [a for a in self.support_addresses if not _ADDRESS.match(a)]
+        if bad:
+            raise ConfigError(f"{PREFIX}support_addresses must be lower-case mail addresses: {bad}")
+        if self.raw_mail_retention_days < 1:
+            raise ConfigError(f"{PREFIX}raw_mail_retention_days must be at least 1")
 
     @property
     def regions(self) -> tuple[str, str]:
@@ -83,6 +102,13 @@ class DeploymentConfig:
 
     def is_primary(self, region: str) -> bool:
         return region == self.primary_region
+
+    def receives_email(self, region: str) -> bool:
+        return region in SES_RECEIVING_REGIONS
+
+    @property
+    def inbound_addresses(self) -> tuple[str, ...]:
+        return self.support_addresses or (f"support@{self.domain_name}",)
 
     # Deterministic names -----------------------------------------------------------------------------
     # S3 bucket names are global, so the account and region are part of them.
@@ -143,8 +169,14 @@ def _coerce(name: str, raw: object) -> object:
         if isinstance(raw, str):
             raw = json.loads(raw) if raw.startswith("[") else [s for s in raw.split(",") if s]
         return tuple(str(s) for s in raw)  # type: ignore[union-attr]
-    if name in ("log_retention_days", "event_archive_days"):
+    if name == "support_addresses":
+        if isinstance(raw, str):
+            raw = json.loads(raw) if raw.startswith("[") else [s for s in raw.split(",") if s]
+        return tuple(str(s).strip().lower() for s in raw)  # type: ignore[union-attr]
+    if name in ("log_retention_days", "event_archive_days", "raw_mail_retention_days"):
         return int(raw)  # type: ignore[call-overload]
+    if name == "activate_receipt_rule_set":
+        return raw if isinstance(raw, bool) else str(raw).lower() in ("true", "1", "yes")
     if name in ("functions_dir", "web_dir"):
         path = Path(str(raw))
         return path if path.is_absolute() else REPO_ROOT / path

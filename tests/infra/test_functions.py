@@ -58,9 +58,12 @@ def test_functions_run_python_312_on_arm64_with_both_layers(synth: Synthesized, 
         assert props["Runtime"] == "python3.12"
         assert props["Architectures"] == ["arm64"]
         assert props["Handler"] == "handler.lambda_handler"
-        powertools, core = props["Layers"]
+        powertools, core, *extras = props["Layers"]
         assert "Ref" in powertools  # the SSM parameter holding the pinned Powertools release's ARN
         assert "Ref" in core and core["Ref"].startswith("FunctionsCoreLayer")
+        # optional-dependency layers only where a spec asks (tests/infra/test_email.py checks what they hold)
+        expected = ["FunctionsExtraLayerMail"] if _tag(function, "caseline:function") == "inbound_email" else []
+        assert [layer["Ref"][: len("FunctionsExtraLayerMail")] for layer in extras] == expected
 
 
 @pytest.mark.parametrize("key", SERVICE_STACKS)

@@ -27,7 +27,8 @@ from ..config import DeploymentConfig
 from ..constructs.api import STAGE, RestApi, RouteGroup, Throttle
 from ..constructs.api_domain import RegionalApiDomain
 from ..constructs.attachments import AttachmentAccess
-from ..constructs.events import EventBackbone
+from ..constructs.email import RAW_PREFIX, InboundEmail
+from ..constructs.events import DeadLetterQueue, EventBackbone
 from ..constructs.firewall import ApiFirewall
 from ..constructs.functions import CaselineFunction, FunctionFactory, FunctionSpec, Invocation
 from ..constructs.monitoring import Monitoring
@@ -41,7 +42,7 @@ from .identity import IdentityStack
 
 HEALTH_PATH = "/health"
 # Functions fed by events rather than the REST API; the API functions come from the catalog.
-EVENT_FUNCTIONS = ("outbox_publisher", "realtime_connect", "realtime_fanout")
+EVENT_FUNCTIONS = ("outbox_publisher", "realtime_connect", "realtime_fanout", "inbound_email")
 DESCRIPTIONS = {
     "cases_api": "Cases, replies, notes, assignment, queues, views, saved views, bulk updates, merges",
     "customers_api": "Customers, timeline, 360 view, /me",
@@ -149,6 +150,8 @@ class ServiceStack(cdk.Stack):
         self.realtime = self._realtime(config, settings, identity, edge, data, table)
         # Stage logs need the account's API Gateway logging role, which the REST API sets up.
         self.realtime.stage.node.add_dependency(self.api.logging_account)
+        # Inbound email only where SES receives mail; each such region has its own MX (docs/deploy.md).
+        self.inbound_email = self._inbound_email(config, data, table) if config.receives_email(region) else None
 
         self.monitoring = Monitoring(
             self,
@@ -162,6 +165,10 @@ class ServiceStack(cdk.Stack):
             stream_consumer=publisher,
         )
         self.monitoring.add_websocket_api(self.realtime.api.api_id, self.realtime.stage.stage_name)
+        if self.inbound_email is not None and self.inbound_email.function.dead_letter_queue is not None:
+            self.monitoring.add_dead_letter_queue(
+                DeadLetterQueue("inbound-email", self.inbound_email.function.dead_letter_queue)
+            )
         acknowledge_cdk_internals(self)
         cdk.CfnOutput(self, "ApiUrl", value=self.api.api.url)
         cdk.CfnOutput(self, "HealthCheckId", value=self.domain.health_check.health_check_id)
@@ -247,6 +254,40 @@ class ServiceStack(cdk.Stack):
             key=data.key,
             health_check=self.domain.health_check,
         )
+
+    def _inbound_email(self, config: DeploymentConfig, data: DataStack, table: dynamodb.ITableV2) -> InboundEmail:
+        made = self.functions.create(
+            self,
+            FunctionSpec(
+                "inbound_email",
+                "SES receipt rule: the raw message SES stored in S3 to a case, an interaction or a rejection",
+                invocation=Invocation.ASYNC,
+                memory_mb=1024,
+                timeout_seconds=120,
+                extras=("mail",),  # lingua's language models ride in this function only
+                settings_overrides={
+                    "attachments_bucket": self.attachments.bucket_name,
+                    "attachments_kms_key_id": data.key.key_arn,
+                    "inbound_mail_prefix": RAW_PREFIX,
+                    "support_addresses": ",".join(config.inbound_addresses),
+                    # A Lambda instance lives minutes, not days: the small model loads in milliseconds.
+                    "language_low_accuracy": "true",
+                },
+            ),
+        )
+        inbound = InboundEmail(
+            self,
+            "Email",  # "InboundEmail" is the function's own scope
+            function=made,
+            recipients=config.inbound_addresses,
+            key=data.key,
+            retention_days=config.raw_mail_retention_days,
+            activate_rule_set=config.activate_receipt_rule_set,
+        )
+        made.function.add_environment("CASELINE_INBOUND_MAIL_BUCKET", inbound.bucket.bucket_name)
+        grant_table_data(made.role, table_arn=table.table_arn, key=data.key, indexes=GSI_NAMES)
+        self.attachments.grant_signing(made)  # stores attachments and the raw message as blobs
+        return inbound
 
     def _table(self, settings: Settings, data: DataStack, primary_data: DataStack, primary: bool) -> dynamodb.ITableV2:
         """The table as this region sees it: the global table itself, or its local replica."""

@@ -95,7 +95,7 @@ class _Controller(Controller):
 class SmtpServer:
     """Start/stop wrapper: aiosmtpd runs its own event loop on a thread of its own."""
 
-    def __init__(self, deps: Deps, *, host: str | None = None, port: int | None = None, workers: int = 4,
+    def __init__(self, deps: Deps, *, host: str | None = None, port: int | None = None, workers: int = 8,
                  on_ingested: Callable[[IngestOutcome], None] | None = None) -> None:
         settings = deps.settings
         self.host = host or settings.smtp_host

@@ -3,6 +3,7 @@ import { type AttachmentRef, type Interaction, unwrap } from '../api/client';
 import { useApi } from '../context';
 import { useT } from '../i18n/locale';
 import { ChannelLabel, DateTime } from '../shell/bits';
+import { DeliveryBadge } from './DeliveryBadge';
 
 export function Conversation({ caseId, interactions }: { caseId: string; interactions: Interaction[] }) {
   const t = useT();
@@ -34,6 +35,7 @@ function InteractionItem({ caseId, item }: { caseId: string; item: Interaction }
           <span aria-hidden="true"> · </span>
           <DateTime iso={item.created_at} />
         </span>
+        <DeliveryBadge item={item} />
       </div>
       <div className="message-body">{item.text}</div>
       {item.attachments && item.attachments.length > 0 && (

@@ -327,3 +327,27 @@ def test_the_policy_is_admin_only_validated_and_versioned(desk: Desk) -> None:
     assert routing.put_policy(desk.deps, ADMIN, routing.RoutingSettings(enabled=False), expected_version=1).version == 2
     trail = desk.deps.store.audit_trail(*routing.POLICY_TARGET, limit=10, cursor=None).items
     assert [r.action for r in trail] == ["routing.policy_changed"] * 2
+
+
+@pytest.mark.aws
+def test_a_decision_reads_by_key_and_query_only(aws, clock: FixedClock, tmp_path) -> None:
+    from ..conftest import _dynamodb_platform
+    from ..support.aws_calls import count_dynamodb_calls
+
+    platform = _dynamodb_platform(clock)
+    bootstrap.use(platform)
+    try:
+        desk_ = Desk(platform, clock)
+        team = desk_.team("Billing")
+        agent = desk_.agent(team, skills=["billing"])
+        desk_.policy(category_skills={"billing": "billing"})
+        case = open_case(desk_.deps, ADMIN, OpenCase(channel="email", subject="Help", text="Hi", team_id=team.id,
+                                                    category="billing", requester=CustomerRef(
+                                                        customer_id=desk_.customer())))
+        with count_dynamodb_calls(platform.table.client) as calls:
+            routing.on_case_opened(desk_.deps, case.id)
+        assert desk_.case(case.id).assignee_id == agent.id
+        assert "Scan" not in calls
+        assert set(calls) <= {"GetItem", "Query", "PutItem", "DeleteItem", "TransactWriteItems", "UpdateItem"}
+    finally:
+        bootstrap.use(None)

@@ -35,12 +35,18 @@ def dynamo_api(aws, clock, tmp_path):
     bootstrap.use(None)
 
 
-def _grow(platform, world: World, cases_n: int, events_n: int, clock) -> None:
+def _open_cases(platform, world: World, customer_id: str, n: int) -> None:
     agent = world.staff(world.agent)
-    for n in range(cases_n):
-        cases.open_case(platform.deps, agent, OpenCase(channel=Channel.EMAIL, subject=f"c{n}", text="t",
-                                                       requester=CustomerRef(customer_id=world.alice_id),
+    for i in range(n):
+        cases.open_case(platform.deps, agent, OpenCase(channel=Channel.EMAIL, subject=f"c{i}", text="t",
+                                                       requester=CustomerRef(customer_id=customer_id),
                                                        team_id=world.billing.id))
+
+
+def _grow(platform, world: World, cases_n: int, events_n: int, clock) -> None:
+    """More cases in every queue (Bob's), and a longer timeline for Alice, whose reads are measured."""
+    agent = world.staff(world.agent)
+    _open_cases(platform, world, world.bob_id, cases_n)
     for n in range(events_n):
         clock.advance(minutes=1)
         record_external_event(platform.deps, agent, RecordTimelineEvent(
@@ -91,6 +97,24 @@ def test_reads_cost_the_same_few_requests_at_any_size_and_never_scan(dynamo_api,
         assert "Scan" not in calls
         assert len(calls) == EXPECTED_REQUESTS.get(name, 1), (name, calls)
     assert large["customer 360"] == ["Query"]
+
+
+@pytest.mark.parametrize(("open_cases", "queries"), [(3, 1), (4, 2), (30, 2)])
+def test_customer_360_reads_more_only_for_customers_with_many_open_cases(
+    dynamo_api, clock, open_cases: int, queries: int
+) -> None:
+    """The first read leaves room for three open cases; past that a second Query reads on. 25 are shown."""
+    platform, api = dynamo_api
+    _open_cases(platform, api.world, api.world.alice_id, open_cases)
+    _grow(platform, api.world, cases_n=0, events_n=30, clock=clock)
+    with count_dynamodb_calls(platform.table.client) as calls:
+        response = api.request("GET", f"/customers/{api.world.alice_id}/360?page_size=10", api.world.agent)
+    assert response.status_code == 200, response.text
+    assert list(calls) == ["Query"] * queries
+    body = response.json()
+    assert len(body["open_cases"]) == min(open_cases, 25)
+    summaries = [entry["summary"] for entry in body["timeline"]["items"]]
+    assert summaries[:3] == ["Order 29", "Order 28", "Order 27"] and len(summaries) == 10
 
 
 def test_write_paths_never_scan(dynamo_api) -> None:

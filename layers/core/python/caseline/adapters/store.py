@@ -48,6 +48,7 @@ from . import keys
 T = TypeVar("T", bound=BaseModel)
 CASE_NUMBER_START = 10_000
 OPEN_REFS_SHOWN = 25
+OPEN_REFS_READ_AHEAD = 3  # room for open-case refs in the customer 360's first read
 
 
 class BadCursor(DomainError):
@@ -76,6 +77,29 @@ class CustomerOverview:
     counts: dict[str, int]
     open_cases: list[OpenCaseRef]
     timeline: Slice[TimelineEntry]
+
+
+@dataclass
+class _OverviewItems:
+    """What the customer 360's reads of the customer partition found, in partition order."""
+
+    customer: Customer | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    refs: list[OpenCaseRef] = field(default_factory=list)
+    entries: list[Item] = field(default_factory=list)
+
+    def take(self, items: list[Item]) -> None:
+        for item in items:
+            entity = item["entity"]
+            if entity == "customer":
+                self.customer = _data(item, Customer)
+            elif entity == "customer_counters":
+                self.counts = {k: int(v) for k, v in item.items() if k not in {"pk", "sk", "entity"}}
+            elif entity == "open_case_ref":
+                if len(self.refs) < OPEN_REFS_SHOWN:
+                    self.refs.append(OpenCaseRef(**json.loads(item["data"])))
+            elif entity == "timeline_entry":
+                self.entries.append(item)
 
 
 def _encode_cursor(key: Key | None) -> str | None:
@@ -591,38 +615,32 @@ class Store:
         return self._page(Customer, query)
 
     def customer_overview(self, customer_id: str, *, page_size: int) -> CustomerOverview | None:
-        """Customer 360 in one Query: profile, counters, open-case refs and the newest timeline page.
+        """Customer 360: profile, counters, open-case refs and the newest timeline page.
 
         The partition sorts S#PROFILE > S#COUNTS > R#<case> > E#<entry>, so reading it backwards yields
-        them in that order. We read enough for OPEN_REFS_SHOWN refs plus a page; a customer with more open
-        cases than that costs a second Query to fill the timeline page.
+        them in that order. The first Query leaves room for OPEN_REFS_READ_AHEAD refs — most customers
+        have none or one open case — so nothing read is thrown away and the cost does not grow with the
+        timeline. A customer with more open cases costs a second Query that reads on past the refs, and
+        one with so many that the second read ends among them a third (the timeline page itself).
         """
         partition = keys.customer_partition(customer_id)
-        want = 2 + OPEN_REFS_SHOWN + page_size
-        page = self._query(Query(partition=partition, forward=False, limit=want,
-                                 sort=SortCondition(SortOp.LE, keys.PROFILE_SK)))
-        customer: Customer | None = None
-        counts: dict[str, int] = {}
-        refs: list[OpenCaseRef] = []
-        entries: list[Item] = []
-        for item in page.items:
-            entity = item["entity"]
-            if entity == "customer":
-                customer = _data(item, Customer)
-            elif entity == "customer_counters":
-                counts = {k: int(v) for k, v in item.items() if k not in {"pk", "sk", "entity"}}
-            elif entity == "open_case_ref":
-                if len(refs) < OPEN_REFS_SHOWN:
-                    refs.append(OpenCaseRef(**json.loads(item["data"])))
-            elif entity == "timeline_entry":
-                entries.append(item)
-        if customer is None:
+        below_profile = SortCondition(SortOp.LE, keys.PROFILE_SK)
+        page = self._query(Query(partition=partition, forward=False, sort=below_profile,
+                                 limit=2 + OPEN_REFS_READ_AHEAD + page_size))
+        found = _OverviewItems()
+        found.take(page.items)
+        if found.customer is None:
             return None
+        if not found.entries and page.last_key is not None:  # still among the open-case refs: read on
+            page = self._query(Query(partition=partition, forward=False, sort=below_profile,
+                                     limit=OPEN_REFS_SHOWN + page_size, start_after=page.last_key))
+            found.take(page.items)
+        entries = found.entries
         if len(entries) > page_size:
             timeline = Slice([_data(i, TimelineEntry) for i in entries[:page_size]],
                              _encode_cursor(page_key(entries[page_size - 1], None)))
         elif page.last_key is not None and len(entries) < page_size:
-            # Many open cases pushed timeline entries out of the first read.
+            # Open-case refs took the room of timeline entries: read the rest of the page from the timeline.
             start = page_key(entries[-1], None) if entries else None
             rest = self.timeline(customer_id, limit=page_size - len(entries),
                                  cursor=_encode_cursor(start) if start else None)
@@ -630,7 +648,7 @@ class Store:
         else:
             cursor = _encode_cursor(page_key(entries[-1], None)) if page.last_key and entries else None
             timeline = Slice([_data(i, TimelineEntry) for i in entries], cursor)
-        return CustomerOverview(customer, counts, refs, timeline)
+        return CustomerOverview(found.customer, found.counts, found.refs, timeline)
 
     def timeline(
         self,

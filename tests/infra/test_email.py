@@ -11,7 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import assertions
 from caseline.settings import Settings
-from caseline_cdk.app import new_app
+from caseline_cdk.app import build_app, new_app
 from caseline_cdk.build import LambdaBuild
 from caseline_cdk.config import ConfigError, DeploymentConfig
 from caseline_cdk.constructs.email import RAW_PREFIX, RULE_NAME, RULE_SET_NAME, InboundEmail
@@ -246,3 +246,20 @@ def test_without_activation_the_rule_set_is_left_for_the_operator(stand_in_funct
     template.has_resource_properties("AWS::SES::ReceiptRule", {"Rule": {"Recipients": ["help@acme.example"]}})
     template.has_resource_properties("AWS::S3::Bucket", {"LifecycleConfiguration": {"Rules": [
         assertions.Match.object_like({"ExpirationInDays": 30})]}})
+
+
+def test_a_region_where_ses_cannot_receive_gets_no_inbound_email(stand_in_functions: Path) -> None:
+    """eu-south-2 has no SES receiving endpoint: its service stack has no rule, bucket or function for mail,
+    while the primary region keeps all three."""
+    app = new_app({"caseline:secondary_region": "eu-south-2", "caseline:functions_dir": str(stand_in_functions)})
+    stacks = build_app(app)
+    receiving, not_receiving = stacks["service-primary"], stacks["service-secondary"]
+    assert receiving.inbound_email is not None and not_receiving.inbound_email is None
+
+    def kinds(stack: cdk.Stack) -> set[str]:
+        return {type(c).__name__ for c in stack.node.find_all()}
+
+    assert {"CfnReceiptRule", "CfnReceiptRuleSet"} <= kinds(receiving)
+    assert not {"CfnReceiptRule", "CfnReceiptRuleSet"} & kinds(not_receiving)
+    names = {c.node.id for c in not_receiving.node.find_all()}
+    assert "InboundEmail" not in names and "ExtraLayerMail" not in names

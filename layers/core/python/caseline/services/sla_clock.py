@@ -251,8 +251,6 @@ def check_execution(deps: Deps, case_id: str, token: str) -> dict[str, str]:
         return {"status": "superseded"}
     outcome = refresh_sla(deps, case_id, arm=False)
     if outcome.next_check_at is None:
-        latest = scheduler.get(SLA_TIMER, case_id)
-        if latest is not None and latest.token == token:
-            scheduler.cancel(SLA_TIMER, case_id)
+        # The execution ends here by itself; cancelling the timer would stop the very execution running this.
         return {"status": "closed"}
     return {"status": "wait", "due_at": outcome.next_check_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}

@@ -60,7 +60,7 @@ def test_the_rule_stores_then_invokes_for_the_support_addresses_with_tls_and_sca
     assert props["RuleSetName"] == RULE_SET_NAME
     spec = props["Rule"]
     assert spec["Name"] == RULE_NAME and spec["Enabled"] is True
-    assert spec["Recipients"] == [SUPPORT]
+    assert spec["Recipients"] == ["caseline.example.com"]  # the domain: replies come to plus addresses
     assert spec["TlsPolicy"] == "Require" and spec["ScanEnabled"] is True
     store, invoke = spec["Actions"]  # S3 first, so the object exists when the function runs
     assert store["S3Action"]["BucketName"] == {"Ref": _inbound_bucket(synth, key)}
@@ -239,11 +239,11 @@ def test_without_activation_the_rule_set_is_left_for_the_operator(stand_in_funct
     factory = FunctionFactory(stack, "Functions", config=config, settings=Settings(adapters="aws"),
                               build=LambdaBuild())
     made = factory.create(stack, FunctionSpec("consumer", "stand-in", invocation=Invocation.ASYNC))
-    InboundEmail(stack, "InboundEmail", function=made, recipients=["help@acme.example"],
+    InboundEmail(stack, "InboundEmail", function=made, recipients=["help@acme.example", "billing@acme.example"],
                  key=DataKey(stack, "Key", config=config).key, retention_days=30, activate_rule_set=False)
     template = assertions.Template.from_stack(stack)
     template.resource_count_is("Custom::AWS", 0)
-    template.has_resource_properties("AWS::SES::ReceiptRule", {"Rule": {"Recipients": ["help@acme.example"]}})
+    template.has_resource_properties("AWS::SES::ReceiptRule", {"Rule": {"Recipients": ["acme.example"]}})
     template.has_resource_properties("AWS::S3::Bucket", {"LifecycleConfiguration": {"Rules": [
         assertions.Match.object_like({"ExpirationInDays": 30})]}})
 

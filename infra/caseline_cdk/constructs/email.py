@@ -1,7 +1,7 @@
 """Inbound email in one region: SES receives, stores the raw message in S3, then invokes `inbound_email`.
 
     sender ─► MX inbound-smtp.<region>.amazonaws.com ─► receipt rule set `caseline-inbound`
-              rule `caseline-support` (support addresses, TLS required, spam and virus scan)
+              rule `caseline-support` (the support domains, TLS required, spam and virus scan)
                 1. S3 action: s3://<inbound bucket>/inbound/<SES message id>  (as the rule's own role)
                 2. Lambda action, Event invocation: inbound_email reads that object and ingests it
 
@@ -12,6 +12,11 @@ bucket whose default encryption is a customer-managed key needs `kms:GenerateDat
 the role has and the data key's policy need not grant to a service. The bucket policy admits
 `ses.amazonaws.com` as well, for this account's rule only (`aws:SourceAccount` and `aws:SourceArn`), so
 the bucket itself says who may write into it; every other grant names the rule the same way.
+
+The rule matches the support addresses' domains, not the addresses: a receipt rule has no wildcard for the
+local part, and replies come back to plus addresses (`support+c10234@...`) that name the case. The ingestion
+service decides per recipient (a base address it knows, or a recorded `not_for_us` rejection), which is why
+those domains should carry support mail only.
 
 SES allows one active receipt rule set per region; by default a custom resource makes ours the active one
 (and deactivates it when the stack is deleted). ADR 0111 explains the choice and the opt-out.
@@ -137,7 +142,7 @@ class InboundEmail(Construct):
             rule=ses.CfnReceiptRule.RuleProperty(
                 name=RULE_NAME,
                 enabled=True,
-                recipients=list(recipients),
+                recipients=rule_recipients(recipients),
                 scan_enabled=True,
                 tls_policy="Require",
                 actions=[
@@ -192,3 +197,8 @@ class InboundEmail(Construct):
             "resource may call only that action.",
         )
         return activation
+
+
+def rule_recipients(addresses: Sequence[str]) -> list[str]:
+    """The domains of the support addresses, which is what the rule matches (see the module docstring)."""
+    return sorted({address.rpartition("@")[2].lower() for address in addresses})

@@ -58,6 +58,7 @@ class FunctionSpec:
     timeout_seconds: int = 15
     settings_overrides: dict[str, str] = field(default_factory=dict)
     extras: tuple[str, ...] = ()  # optional-dependency groups of pyproject.toml this function alone needs
+    function_name: str | None = None  # only where an ARN must be known before the function exists
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ class FunctionFactory(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler="handler.lambda_handler",
+            function_name=spec.function_name,
             code=lambda_.Code.from_asset(
                 str(self._build.function_source(self._config.functions_dir, spec.name)),
                 exclude=["__pycache__", "*.pyc", "tests"],

@@ -12,6 +12,7 @@ import { QueueRoute } from './queue/QueueScreen';
 import { DeskShell } from './shell/DeskShell';
 
 const CaseScreen = lazy(() => import('./case/CaseScreen'));
+const RulesScreen = lazy(() => import('./admin/RulesScreen'));
 
 export const theme = createTheme({
   primaryColor: 'blue',
@@ -95,6 +96,14 @@ export function AppRoutes() {
           element={
             <Suspense fallback={<CaseFallback />}>
               <CaseScreen />
+            </Suspense>
+          }
+        />
+        <Route
+          path="admin/rules"
+          element={
+            <Suspense fallback={<CaseFallback />}>
+              <RulesScreen />
             </Suspense>
           }
         />

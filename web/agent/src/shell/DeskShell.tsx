@@ -55,6 +55,7 @@ export function DeskShell() {
             <div className="sidebar">
               <QueueNav />
               <SavedViewNav />
+              {(me.data.role === 'admin' || me.data.role === 'supervisor') && <AdminNav />}
             </div>
             <main id="main" className="content" tabIndex={-1}>
               <Outlet />
@@ -128,6 +129,22 @@ function QueueNav() {
             </NavLink>
           </li>
         ))}
+      </ul>
+    </nav>
+  );
+}
+
+function AdminNav() {
+  const t = useT();
+  return (
+    <nav aria-label={t('nav.admin')} className="nav-section">
+      <h2 className="nav-heading">{t('nav.admin')}</h2>
+      <ul>
+        <li>
+          <NavLink to="/desk/admin/rules" className="nav-link">
+            <span className="nav-label">{t('nav.rules')}</span>
+          </NavLink>
+        </li>
       </ul>
     </nav>
   );

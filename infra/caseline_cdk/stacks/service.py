@@ -33,6 +33,7 @@ from ..constructs.firewall import ApiFirewall
 from ..constructs.functions import CaselineFunction, FunctionFactory, FunctionSpec, Invocation
 from ..constructs.monitoring import Monitoring
 from ..constructs.realtime import ConnectionTable, Realtime
+from ..constructs.sla import SlaClocks
 from ..constructs.storage import GSI_NAMES, grant_table_data
 from ..nag import acknowledge_cdk_internals
 from ..routes import api_routes
@@ -43,6 +44,7 @@ from .identity import IdentityStack
 HEALTH_PATH = "/health"
 # Functions fed by events rather than the REST API; the API functions come from the catalog.
 EVENT_FUNCTIONS = ("outbox_publisher", "realtime_connect", "realtime_fanout", "inbound_email")
+EVENT_FUNCTIONS += ("sla_check", "sla_events", "timers")  # SLA clocks and timers: constructs/sla.py
 DESCRIPTIONS = {
     "cases_api": "Cases, replies, notes, assignment, queues, views, saved views, bulk updates, merges",
     "customers_api": "Customers, timeline, 360 view, /me",
@@ -150,6 +152,9 @@ class ServiceStack(cdk.Stack):
         self.realtime = self._realtime(config, settings, identity, edge, data, table)
         # Stage logs need the account's API Gateway logging role, which the REST API sets up.
         self.realtime.stage.node.add_dependency(self.api.logging_account)
+        self.sla = SlaClocks(self, "Sla", config=config, settings=settings, functions=self.functions,
+                             events_backbone=self.events, table_arn=table.table_arn, key=data.key)
+        self.events.dead_letter_queues.extend(self.sla.dead_letter_queues)
         # Inbound email only where SES receives mail; each such region has its own MX (docs/deploy.md).
         self.inbound_email = self._inbound_email(config, data, table) if config.receives_email(region) else None
 
@@ -169,6 +174,7 @@ class ServiceStack(cdk.Stack):
             self.monitoring.add_dead_letter_queue(
                 DeadLetterQueue("inbound-email", self.inbound_email.function.dead_letter_queue)
             )
+        self.monitoring.add_state_machine("sla-clock", self.sla.state_machine)
         acknowledge_cdk_internals(self)
         cdk.CfnOutput(self, "ApiUrl", value=self.api.api.url)
         cdk.CfnOutput(self, "HealthCheckId", value=self.domain.health_check.health_check_id)

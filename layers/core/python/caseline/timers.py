@@ -21,7 +21,9 @@ TimerHandler = Callable[[Deps, Timer], None]
 
 handlers: dict[str, TimerHandler] = {}
 
-HANDLER_MODULES: tuple[str, ...] = ("caseline.services.sla_clock", "caseline.services.routing")
+HANDLER_MODULES: tuple[str, ...] = (
+    "caseline.services.sla_clock", "caseline.services.routing", "caseline.consumers.rules",
+)
 
 
 class UnknownTimerKind(LookupError):

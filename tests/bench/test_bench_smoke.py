@@ -47,3 +47,8 @@ def test_routing_wiring_smoke() -> None:
     out = _run("bench/routing_wiring.py", "--smoke")
     assert "| routing decisions (consumer, end to end)" in out
     assert "10 of 10 cases assigned" in out
+
+
+def test_outbound_email_smoke() -> None:
+    out = _run("bench/outbound_email.py", "--smoke")
+    assert "| replies | dispatch pass | replies/s |" in out and "| 10 " in out

@@ -32,6 +32,7 @@ from ..constructs.events import DeadLetterQueue, EventBackbone
 from ..constructs.firewall import ApiFirewall
 from ..constructs.functions import CaselineFunction, FunctionFactory, FunctionSpec, Invocation
 from ..constructs.monitoring import Monitoring
+from ..constructs.outbound_email import OutboundEmail
 from ..constructs.realtime import ConnectionTable, Realtime
 from ..constructs.sla import SlaClocks
 from ..constructs.storage import GSI_NAMES, grant_table_data
@@ -43,7 +44,8 @@ from .identity import IdentityStack
 
 HEALTH_PATH = "/health"
 # Functions fed by events rather than the REST API; the API functions come from the catalog.
-EVENT_FUNCTIONS = ("outbox_publisher", "realtime_connect", "realtime_fanout", "inbound_email")
+EVENT_FUNCTIONS = ("outbox_publisher", "realtime_connect", "realtime_fanout", "inbound_email", "outbound_email",
+                   "email_feedback")
 EVENT_FUNCTIONS += ("sla_check", "sla_events", "timers")  # SLA clocks and timers: constructs/sla.py
 DESCRIPTIONS = {
     "cases_api": "Cases, replies, notes, assignment, queues, views, saved views, bulk updates, merges",
@@ -152,6 +154,8 @@ class ServiceStack(cdk.Stack):
         self.realtime = self._realtime(config, settings, identity, edge, data, table)
         # Stage logs need the account's API Gateway logging role, which the REST API sets up.
         self.realtime.stage.node.add_dependency(self.api.logging_account)
+        self.outbound_email = self._outbound_email(config, settings, data, table)
+        self.events.dead_letter_queues.extend(self.outbound_email.dead_letter_queues)
         self.sla = SlaClocks(self, "Sla", config=config, settings=settings, functions=self.functions,
                              events_backbone=self.events, table_arn=table.table_arn, key=data.key)
         self.events.dead_letter_queues.extend(self.sla.dead_letter_queues)
@@ -216,6 +220,51 @@ class ServiceStack(cdk.Stack):
             )
         if made.spec.name == "cases_api":
             self.attachments.grant_signing(made)
+
+    def _outbound_email(
+        self, config: DeploymentConfig, settings: Settings, data: DataStack, table: dynamodb.ITableV2
+    ) -> OutboundEmail:
+        sender = self.functions.create(
+            self,
+            FunctionSpec(
+                "outbound_email",
+                "Public replies on email cases to SES, with the delivery state on the interaction",
+                invocation=Invocation.ASYNC,
+                timeout_seconds=60,  # three attempts with backoff within one invocation
+                settings_overrides={
+                    "mail_sender": "ses",
+                    "ses_configuration_set": settings.ses_configuration_set,
+                    "support_addresses": ",".join(config.inbound_addresses),
+                    "support_team_name": settings.support_team_name,
+                    "attachments_bucket": self.attachments.bucket_name,
+                    "attachments_kms_key_id": data.key.key_arn,
+                },
+            ),
+        )
+        feedback = self.functions.create(
+            self,
+            FunctionSpec(
+                "email_feedback",
+                "SES bounces, complaints, deliveries and rejects to the interactions and customers they concern",
+                invocation=Invocation.ASYNC,
+                memory_mb=256,
+                timeout_seconds=30,
+            ),
+        )
+        for made in (sender, feedback):
+            grant_table_data(made.role, table_arn=table.table_arn, key=data.key, indexes=GSI_NAMES)
+        self.attachments.grant_signing(sender)  # reads the attachments it sends
+        return OutboundEmail(
+            self,
+            "EmailSending",
+            sender=sender,
+            feedback=feedback,
+            events_backbone=self.events,
+            sending_domain=config.inbound_addresses[0].rpartition("@")[2],
+            domain_name=config.domain_name,
+            hosted_zone_id=config.hosted_zone_id,
+            configuration_set_name=settings.ses_configuration_set,
+        )
 
     def _realtime(
         self,

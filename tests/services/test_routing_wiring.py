@@ -156,6 +156,7 @@ def test_routing_is_off_until_a_policy_is_saved(desk: Desk) -> None:
     desk.agent(team, skills=["billing"])
     case_id = desk.open(team)
     assert desk.case(case_id).assignee_id is None
+    assert desk.case(case_id).version == 1  # the pool counted it without touching the case
     assert desk.decisions(case_id) == []
 
 
@@ -296,6 +297,21 @@ def test_an_agent_back_within_the_grace_period_keeps_their_cases(desk: Desk) -> 
     desk.clock.advance(minutes=10)
     assert not desk.fire(routing.REROUTE_TIMER, agent.id)  # cancelled when they came back
     assert desk.case(case_id).assignee_id == agent.id
+
+
+def test_queued_cases_go_to_an_agent_who_comes_online(desk: Desk) -> None:
+    team = desk.team("Billing")
+    agent = desk.agent(team, skills=["billing"], online=False, capacity=2)
+    desk.policy(category_skills={"billing": "billing"})
+    waiting = [desk.open(team) for _ in range(3)]
+    assert [desk.case(c).assignee_id for c in waiting] == [None, None, None]
+
+    staff.set_availability(desk.deps, ADMIN, agent.id, SetAvailability(availability="online"))
+    desk.deliver()
+
+    assert sorted(desk.case(c).assignee_id or "" for c in waiting) == ["", agent.id, agent.id]  # room for two
+    taken = next(c for c in waiting if desk.case(c).assignee_id)
+    assert desk.decisions(taken)[-1].changes["trigger"].after == "agent_online"
 
 
 def test_redelivered_events_neither_count_nor_route_twice(desk: Desk) -> None:

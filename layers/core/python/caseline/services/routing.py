@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from ..adapters.routing_store import RoutingStore
+from ..adapters.routing_store import AgentLoad, RoutingStore
+from ..adapters.store import QueueRef
 from ..automation.routing import (
     AgentPool,
     AgentSnapshot,
@@ -30,7 +31,7 @@ from ..automation.routing import (
 from ..domain.agents import Agent, Availability
 from ..domain.audit import FieldChange, diff
 from ..domain.auth import SYSTEM, Role
-from ..domain.case import ACTIVE_STATUSES, Case
+from ..domain.case import ACTIVE_STATUSES, Case, CaseStatus
 from ..domain.customer import CustomerTier
 from ..domain.errors import RuleViolation, VersionConflict
 from ..domain.timeline import TimelineEntry, TimelineKind
@@ -284,12 +285,29 @@ def on_availability_changed(deps: Deps, agent_id: str, availability: str, at: dt
     routing_store(deps).note_availability(agent_id, availability, at)
     if availability == Availability.ONLINE.value:
         _scheduler(deps).cancel(REROUTE_TIMER, agent_id)
+        route_waiting(deps, agent_id)
         return
     stored = current_policy(deps)
     if not stored.enabled:
         return
     grace = stored.policy.offline_grace_minutes
     _scheduler(deps).set(Timer(kind=REROUTE_TIMER, subject=agent_id, due_at=at + dt.timedelta(minutes=grace)))
+
+
+def route_waiting(deps: Deps, agent_id: str) -> list[Routed]:
+    """An agent came online: route the unassigned cases waiting in their teams, most urgent first, as many as
+    they have room for (each still goes to whoever fits best, not necessarily to them)."""
+    agent = deps.store.get_agent(agent_id)
+    if agent is None or agent.availability is not Availability.ONLINE or not current_policy(deps).enabled:
+        return []
+    room = agent.capacity - (routing_store(deps).load(agent_id) or AgentLoad(agent_id)).open_cases
+    if room <= 0 or not agent.team_ids:
+        return []
+    refs = [QueueRef("unassigned", owner=team_id, status=status.value)
+            for team_id in agent.team_ids for status in (CaseStatus.NEW, CaseStatus.OPEN)]
+    waiting = deps.store.merged_queue(refs, limit=min(room, _PAGE), cursor=None).items
+    routed = [route_case(deps, case.id, trigger="agent_online") for case in waiting]
+    return [r for r in routed if r is not None]
 
 
 def held_cases(deps: Deps, agent_id: str) -> list[Case]:

@@ -202,6 +202,7 @@ export const de: Record<MessageKey, string> = {
   'routing.trigger.unassigned': 'Zuweisung aufgehoben',
   'routing.trigger.overflow_timer': 'zu lange gewartet',
   'routing.trigger.agent_offline': 'Mitarbeiter ging offline',
+  'routing.trigger.agent_online': 'Mitarbeiter kam online',
   'routing.reasons': 'Begründung',
   'routing.recheck': 'Erneut geprüft',
 

@@ -199,6 +199,7 @@ export const en = {
   'routing.trigger.unassigned': 'unassigned',
   'routing.trigger.overflow_timer': 'waited too long',
   'routing.trigger.agent_offline': 'agent went offline',
+  'routing.trigger.agent_online': 'agent came online',
   'routing.reasons': 'Why',
   'routing.recheck': 'Looked at again',
 

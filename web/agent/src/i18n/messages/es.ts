@@ -201,6 +201,7 @@ export const es: Record<MessageKey, string> = {
   'routing.trigger.unassigned': 'sin asignar',
   'routing.trigger.overflow_timer': 'esperó demasiado',
   'routing.trigger.agent_offline': 'el agente se desconectó',
+  'routing.trigger.agent_online': 'el agente se conectó',
   'routing.reasons': 'Motivos',
   'routing.recheck': 'Se revisa de nuevo',
 

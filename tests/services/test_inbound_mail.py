@@ -264,9 +264,7 @@ def test_bounce_of_our_message_marks_it_and_flags_the_address(deps: Deps, world:
     opened = send(deps, message("gone@example.org", name="Gone Person"))
     ours = agent_reply(deps, world, opened.case_id)
     assert ours.delivery_status is DeliveryStatus.QUEUED
-    raw = (MESSAGES / "bounce_postfix.eml").read_bytes()
-    raw = raw.replace(CASE_ID.encode(), opened.case_id.encode()).replace(INTERACTION_ID.encode(), ours.id.encode())
-    outcome = send(deps, raw)
+    outcome = send(deps, _bounce_of(opened.case_id, ours.id))
     assert outcome.outcome is Outcome.BOUNCE_RECORDED and outcome.reason == "permanent"
     assert (outcome.case_id, outcome.interaction_id) == (opened.case_id, ours.id)
     bounced = deps.store.get_interaction(opened.case_id, ours.id)
@@ -277,6 +275,36 @@ def test_bounce_of_our_message_marks_it_and_flags_the_address(deps: Deps, world:
                                            kind=None, channel=None)
     assert any(e.payload.get("bounce") and e.summary.startswith("Mail bounced") for e in timeline.items)
     assert len(interactions(deps, world, opened.case_id)) == 2  # the bounce is no message on the case
+
+
+def _bounce_of(case_id: str, interaction_id: str, *, delayed: bool = False) -> bytes:
+    raw = (MESSAGES / "bounce_postfix.eml").read_bytes()
+    raw = raw.replace(CASE_ID.encode(), case_id.encode()).replace(INTERACTION_ID.encode(), interaction_id.encode())
+    if delayed:
+        raw = raw.replace(b"Action: failed", b"Action: delayed").replace(b"Status: 5.1.1", b"Status: 4.4.7")
+    return raw
+
+
+def test_delay_report_leaves_the_message_queued_and_the_address_unflagged(deps: Deps, world: World) -> None:
+    opened = send(deps, message("gone@example.org", name="Gone Person"))
+    ours = agent_reply(deps, world, opened.case_id)
+    outcome = send(deps, _bounce_of(opened.case_id, ours.id, delayed=True))
+    assert outcome.outcome is Outcome.BOUNCE_RECORDED and outcome.reason == "delayed"
+    assert deps.store.get_interaction(opened.case_id, ours.id).delivery_status is DeliveryStatus.QUEUED
+    assert deps.store.get_customer(opened.customer_id).bouncing_emails == []
+    timeline = customers.customer_timeline(deps, world.staff(world.agent), opened.customer_id, limit=20,
+                                           cursor=None, kind=None, channel=None)
+    assert any(e.summary.startswith("Mail delayed") for e in timeline.items)
+
+
+def test_bounces_are_not_rate_limited(deps: Deps, world: World) -> None:
+    deps = dataclasses.replace(deps, settings=deps.settings.model_copy(update={"mail_rate_limit": 2}))
+    opened = send(deps, message("gone@example.org", name="Gone Person"))
+    replies = [agent_reply(deps, world, opened.case_id) for _ in range(4)]
+    outcomes = [send(deps, _bounce_of(opened.case_id, reply.id)) for reply in replies]
+    assert [o.outcome for o in outcomes] == [Outcome.BOUNCE_RECORDED] * 4
+    assert all(deps.store.get_interaction(opened.case_id, r.id).delivery_status is DeliveryStatus.BOUNCED
+               for r in replies)
 
 
 def test_bounce_naming_nothing_of_ours_is_rejected(deps: Deps) -> None:

@@ -137,7 +137,8 @@ def _ingest(deps: Deps, records: MailRecords, raw: bytes, *, recipients: list[st
     if classification.from_us:
         return job.reject(RejectionReason.LOOP, "sent from one of our own addresses: a mail loop")
     sender = parsed.sender.address if parsed.sender else None
-    if sender is not None:
+    # Bounces are exempt: a batch of our notifications returning at once comes from one mail system.
+    if sender is not None and classification.kind is not MessageKind.BOUNCE:
         count = records.count_message(sender, received_at, settings.mail_rate_window_seconds)
         if count > settings.mail_rate_limit:
             return job.reject(RejectionReason.RATE_LIMITED, f"{count} messages from {sender} within "
@@ -526,7 +527,7 @@ def _bounce(job: _Job) -> IngestOutcome:
     bounced: Interaction | None = None
     if ours is not None:
         case = job.deps.store.get_case(ours.case_id)
-        if case is not None:
+        if case is not None and bounce.permanent:  # a delay report says it may still arrive
             try:
                 bounced = mark_delivery(job.deps, ours.case_id, ours.interaction_id, DeliveryStatus.BOUNCED,
                                         detail or "returned as undeliverable")

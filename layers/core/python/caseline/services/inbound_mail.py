@@ -136,7 +136,7 @@ def _ingest(deps: Deps, records: MailRecords, raw: bytes, *, recipients: list[st
     classification = job.classification = classify(parsed, settings.our_domains, settings.support_addresses)
     if classification.from_us:
         return job.reject(RejectionReason.LOOP, "sent from one of our own addresses: a mail loop")
-    sender = parsed.sender.address if parsed.sender else None
+    sender = _sender_address(parsed)
     # Bounces are exempt: a batch of our notifications returning at once comes from one mail system.
     if sender is not None and classification.kind is not MessageKind.BOUNCE:
         count = records.count_message(sender, received_at, settings.mail_rate_window_seconds)
@@ -153,6 +153,17 @@ def _ingest(deps: Deps, records: MailRecords, raw: bytes, *, recipients: list[st
     if sender is None or not _valid_email(sender):
         return job.reject(RejectionReason.NO_SENDER, "no sender address could be read from the message")
     return retrying(3, lambda: _conversation(job, sender))
+
+
+def _sender_address(parsed: ParsedMessage) -> str | None:
+    """From, else Reply-To, else the Return-Path the receiving server recorded: mail without a readable From
+    still reaches a customer when any of them names one."""
+    if parsed.sender is not None:
+        return parsed.sender.address
+    if parsed.reply_to:
+        return parsed.reply_to[0].address
+    path = (parsed.header("Return-Path") or "").strip().strip("<>").strip().lower()
+    return path if "@" in path else None
 
 
 def _failed_verdict(verdicts: dict[str, str]) -> RejectionReason | None:

@@ -223,6 +223,8 @@ def _print_banner(local: LocalPlatform, host: str, port: int, logins: list[DevLo
     print(f"  Agent workspace   {base}/")
     print(f"  API docs          {base}/api/docs")
     print(f"  Health / metrics  {base}/health  {base}/metrics")
+    if local.platform.settings.mail_sender in (None, "maildir"):
+        print(f"  Sent mail         {base}/mail/outbox")
     print(f"  Data directory    {Path(local.platform.settings.data_dir).resolve()}")
     if logins:
         print("Dev logins (Authorization: Bearer <token>):")

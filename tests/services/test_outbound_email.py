@@ -254,3 +254,25 @@ def test_delivery_status_only_moves_forward(sqlite_platform, sqlite_world, steps
         mark_delivery(sqlite_platform.deps, case.id, reply.id, DeliveryStatus(step), f"step {step}")
     stored = sqlite_platform.deps.store.get_interaction(case.id, reply.id)
     assert stored.delivery_status.value == final == stored.delivery.status.value
+
+
+def test_staff_connections_hear_of_the_delivery_change(sqlite_platform, sqlite_world, maildir) -> None:
+    """The live socket's case.changed for caseline.case.delivery_changed is what makes the agent app refetch."""
+    from caseline.adapters.connections import TableConnectionRegistry
+    from caseline.adapters.embedded.sqlite_table import SqliteTable
+    from caseline.consumers.registry import local_consumers
+    from caseline.services import realtime
+
+    from .test_realtime import RecordingPusher
+
+    table = SqliteTable.memory()
+    live = realtime.LiveUpdates(TableConnectionRegistry(table, scope="test"), RecordingPusher())
+    realtime.open_connection(live, sqlite_world.staff(sqlite_world.agent).principal, "a=",
+                             now=int(sqlite_platform.deps.clock.now().timestamp()))
+    case = _email_case(sqlite_platform, sqlite_world)
+    cases.add_reply(sqlite_platform.deps, sqlite_world.staff(sqlite_world.agent), case.id, AddReply(text="Hi"))
+    OutboxDispatcher(sqlite_platform.table, sqlite_platform.deps, local_consumers(live, maildir)).drain()
+    event_types = [n["event_type"] for n in live.pusher.sent["a="] if n["case"]["id"] == case.id]
+    assert event_types[-1] == "caseline.case.delivery_changed"
+    assert "caseline.case.reply_added" in event_types
+    table.close()

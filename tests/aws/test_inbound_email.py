@@ -202,6 +202,7 @@ def test_a_missing_object_raises_so_lambda_retries_and_nothing_is_recorded(inbou
     assert inbound.file("plain_utf8.eml", message_id="never-stored")["outcome"] == "case_opened"
 
 
+@pytest.mark.slow  # about 50 messages through ingestion on moto: a minute on a quiet 2-core machine
 def test_every_test_message_ends_in_a_case_an_interaction_or_a_recorded_rejection(inbound: Inbound) -> None:
     store = inbound.platform.deps.store
     records = MailRecords(store)

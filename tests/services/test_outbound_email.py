@@ -276,3 +276,31 @@ def test_staff_connections_hear_of_the_delivery_change(sqlite_platform, sqlite_w
     assert event_types[-1] == "caseline.case.delivery_changed"
     assert "caseline.case.reply_added" in event_types
     table.close()
+
+
+def test_collaborators_are_copied_and_bouncing_addresses_are_not_written_to(
+        sqlite_platform, sqlite_world, maildir) -> None:
+    deps, world = sqlite_platform.deps, sqlite_world
+    case = _email_case(sqlite_platform, world)
+    bob = deps.store.get_customer(world.bob_id)
+    uow = deps.store.begin()
+    uow.put_case(case.model_copy(update={"collaborator_ids": [world.bob_id], "version": case.version + 1}),
+                 expected_version=case.version, error=lambda: AssertionError("stale"), previous=case)
+    uow.commit()
+    first = cases.add_reply(deps, world.staff(world.agent), case.id, AddReply(text="Copying Bob"))
+    _dispatcher(sqlite_platform, maildir)[0].drain()
+    [message] = _read(maildir)
+    assert [a.addr_spec for a in message["Cc"].addresses] == [bob.primary_email]
+    assert maildir.sent()[0].recipients == ("alice@example.com", bob.primary_email)
+    assert deps.store.get_interaction(case.id, first.id).delivery_status is DeliveryStatus.SENT
+
+    alice = deps.store.get_customer(world.alice_id)
+    uow = deps.store.begin()
+    uow.put_customer(alice.model_copy(update={"bouncing_emails": ["alice@example.com"], "version": alice.version + 1}),
+                     expected_version=alice.version, error=lambda: AssertionError("stale"))
+    uow.commit()
+    second = cases.add_reply(deps, world.staff(world.agent), case.id, AddReply(text="Anyone there?"))
+    _dispatcher(sqlite_platform, maildir)[0].drain()
+    assert len(maildir.sent()) == 1
+    stored = deps.store.get_interaction(case.id, second.id)
+    assert stored.delivery_status is DeliveryStatus.FAILED and "bounced before" in stored.delivery.detail

@@ -73,10 +73,15 @@ def compose(deps: Deps, case: Case, interaction: Interaction) -> OutgoingMail:
     customer = deps.store.get_customer(case.requester_id)
     if customer is None or not customer.primary_email:
         raise MailSendError(f"the requester of {case.display_number} has no email address", permanent=True)
+    if customer.primary_email in customer.bouncing_emails:
+        # Sending on to an address that bounced for good only hurts the sender's reputation.
+        raise MailSendError(f"{customer.primary_email} bounced before; correct the customer's address and "
+                            "send the reply again", permanent=True)
     cc: list[Mailbox] = []
-    for collaborator_id in getattr(case, "collaborator_ids", []):
+    for collaborator_id in case.collaborator_ids:
         collaborator = deps.store.get_customer(collaborator_id)
-        if collaborator is not None and collaborator.primary_email:
+        if (collaborator is not None and collaborator.primary_email
+                and collaborator.primary_email not in collaborator.bouncing_emails):
             cc.append(Mailbox(collaborator.primary_email, collaborator.name))
     files: list[FilePart] = []
     for ref in interaction.attachments:

@@ -4,6 +4,7 @@ grants and dead letters, and lingua riding in that function's layer only."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +222,21 @@ def test_extra_requirements_come_from_the_optional_group_and_stay_out_of_the_cor
     assert not any(r.startswith("lingua") for r in build.layer_requirements())
     with pytest.raises(Exception, match="no optional-dependencies group"):
         build.extra_requirements("nonexistent")
+
+
+def test_the_mail_layer_holds_the_arm64_lingua_wheel_and_a_cached_build_never_runs_pip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    build = LambdaBuild()
+    layer = build.extra_layer("mail")
+    assert any("aarch64" in p.name for p in (layer / "python" / "lingua").glob("*.so"))
+    assert not (layer / "python" / "caseline").exists() and not (layer / "python" / "pydantic").exists()
+
+    def no_pip(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pip ran although the wheels are cached")
+
+    monkeypatch.setattr(subprocess, "run", no_pip)
+    assert build.extra_layer("mail") == layer
 
 
 def test_support_addresses_default_to_the_domain_and_must_be_addresses() -> None:

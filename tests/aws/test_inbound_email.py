@@ -217,3 +217,15 @@ def test_every_test_message_ends_in_a_case_an_interaction_or_a_recorded_rejectio
             assert store.get_interaction(outcome["case_id"], outcome["interaction_id"]) is not None, name
         else:
             assert outcome.get("case_id") or outcome.get("customer_id"), (name, outcome)
+
+
+def test_raw_mail_is_read_from_its_own_store_on_either_runtime(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="CASELINE_INBOUND_MAIL_BUCKET"):
+        bootstrap.inbound_mail_blobs(Settings(adapters="aws"))
+    on_aws = bootstrap.inbound_mail_blobs(Settings(adapters="aws", inbound_mail_bucket=INBOUND_BUCKET,
+                                                   attachments_bucket=ATTACHMENTS_BUCKET))
+    assert on_aws.bucket == INBOUND_BUCKET  # type: ignore[attr-defined]
+    local = bootstrap.inbound_mail_blobs(Settings(data_dir=tmp_path))
+    local.put("inbound/abc", b"raw", content_type="message/rfc822")
+    assert local.get("inbound/abc").data == b"raw"
+    assert (tmp_path / "inbound-mail").is_dir() and not (tmp_path / "blobs").exists()

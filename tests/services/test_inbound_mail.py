@@ -260,6 +260,29 @@ def test_auto_reply_joins_the_case_without_reopening_or_answering(deps: Deps, wo
     assert recorded.author.kind.value == "system" and recorded.direction is Direction.INBOUND
 
 
+def _corpus_about(name: str, case_id: str, interaction_id: str) -> bytes:
+    raw = (MESSAGES / name).read_bytes()
+    return raw.replace(CASE_ID.encode(), case_id.encode()).replace(INTERACTION_ID.encode(), interaction_id.encode())
+
+
+def test_read_receipt_of_our_reply_joins_the_case_quietly(deps: Deps, world: World) -> None:
+    opened, ours = _opened(deps, world)
+    outcome = send(deps, _corpus_about("mdn.eml", opened.case_id, ours.id))
+    assert outcome.outcome is Outcome.RECEIPT_RECORDED and outcome.case_id == opened.case_id
+    assert deps.store.get_case(opened.case_id).status is CaseStatus.PENDING
+    assert interactions(deps, world, opened.case_id)[-1].author.kind.value == "system"
+
+
+def test_abuse_report_about_our_mail_is_an_internal_note(deps: Deps, world: World) -> None:
+    opened, ours = _opened(deps, world)
+    outcome = send(deps, _corpus_about("arf.eml", opened.case_id, ours.id))
+    assert outcome.outcome is Outcome.COMPLAINT_RECORDED and outcome.case_id == opened.case_id
+    note = deps.store.get_interaction(opened.case_id, outcome.interaction_id)
+    assert note.visibility.value == "internal" and note.raw_ref is not None
+    customer_view = cases.get_case(deps, world.customer(opened.customer_id), opened.case_id, limit=50, cursor=None)
+    assert outcome.interaction_id not in {i.id for i in customer_view.interactions.items}
+
+
 def test_auto_reply_without_a_case_is_a_recorded_rejection(deps: Deps, world: World) -> None:
     outcome = send(deps, (MESSAGES / "ooo_suppress_only.eml").read_bytes())
     assert outcome.outcome is Outcome.REJECTED and outcome.reason == RejectionReason.AUTO_REPLY_WITHOUT_CASE

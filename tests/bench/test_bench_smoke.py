@@ -52,3 +52,9 @@ def test_routing_wiring_smoke() -> None:
 def test_outbound_email_smoke() -> None:
     out = _run("bench/outbound_email.py", "--smoke")
     assert "| replies | dispatch pass | replies/s |" in out and "| 10 " in out
+
+
+def test_rules_wiring_smoke() -> None:
+    out = _run("bench/rules_wiring.py", "--smoke")
+    assert "| evaluations (consumer, end to end)" in out
+    assert "| redelivered events (already recorded)" in out

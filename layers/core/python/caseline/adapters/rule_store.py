@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
@@ -29,6 +30,12 @@ class StoredSet(Generic[R, O]):
     order: O | None  # None: no rule set was ever stored
     order_version: int
     rules: dict[str, R]
+
+
+@lru_cache(maxsize=4096)
+def _parsed(model: type[BaseModel], data: str) -> BaseModel:
+    """Rules are read on every event and rarely change: an unchanged item is parsed once. Never mutate the result."""
+    return model.model_validate_json(data)
 
 
 def _condition(expected_version: int | None) -> Condition:
@@ -52,10 +59,10 @@ class RuleRepository:
                 Query(keys.rule_set_partition(self.set_name), limit=PAGE_SIZE, start_after=start), now=now)
             for item in page.items:
                 if item["sk"] == keys.ORDER_SK:
-                    order = order_model.model_validate_json(item["data"])
+                    order = _parsed(order_model, item["data"])  # type: ignore[assignment]
                     version = int(item["version"])
                 elif item["sk"].startswith(keys.RULE_PREFIX):
-                    rules[item["sk"][len(keys.RULE_PREFIX):]] = rule_model.model_validate_json(item["data"])
+                    rules[item["sk"][len(keys.RULE_PREFIX):]] = _parsed(rule_model, item["data"])  # type: ignore[assignment]
             if page.last_key is None:
                 return StoredSet(order, version, rules)
             start = page.last_key

@@ -67,6 +67,7 @@ _TRIGGERS = {
 }
 EVENT_TYPES = frozenset(_TRIGGERS)
 _CASE_FIELDS = ("priority", "category", "tags")
+_SIDE_EFFECTS = (NoteAction, SendReply, Notify, Escalate, CallWebhook)
 _ASSIGNMENT_FIELDS = ("team_id", "assignee_id")
 
 
@@ -113,10 +114,10 @@ def _request(occasion: Occasion) -> Request:
 
 def run_rules(deps: Deps, occasion: Occasion) -> Evaluation | None:
     """Evaluate and act; None when no enabled rule listens or the evaluation was already recorded."""
+    if deps.store.was_consumed(EVALUATED_MARKER, occasion.event_id):
+        return None
     rules = active_rules(deps)
     if not any(rule.enabled and occasion.trigger in rule.triggers for rule in rules):
-        return None
-    if deps.store.was_consumed(EVALUATED_MARKER, occasion.event_id):
         return None
     request = _request(occasion)
     engine = build_engine(deps, rules)
@@ -172,17 +173,17 @@ def _carry_out(deps: Deps, request: Request, case: Case, evaluation: Evaluation,
     """Notes, replies, notifications, escalations and webhooks, at most once per (event, rule, action)."""
     results: list[dict[str, Any]] = []
     by_rule: dict[str, list[tuple[int, FiredAction]]] = {}
+    positions: dict[str, int] = {}
     for fired in evaluation.actions:
-        position = len(by_rule.get(fired.rule_id, []))
-        by_rule.setdefault(fired.rule_id, []).append((position, fired))
+        position = positions[fired.rule_id] = positions.get(fired.rule_id, -1) + 1
+        if isinstance(fired.action, _SIDE_EFFECTS):  # case fields were applied above, in one update
+            by_rule.setdefault(fired.rule_id, []).append((position, fired))
     store = deps.store
     for rule_id, fired_actions in by_rule.items():
         if store.was_consumed(_marker(rule_id), occasion.event_id):
             results.append({"rule_id": rule_id, "result": "already carried out"})
             continue
         for index, fired in fired_actions:
-            if not isinstance(fired.action, NoteAction | SendReply | Notify | Escalate | CallWebhook):
-                continue  # case fields: applied above
             if store.was_consumed(_marker(rule_id, index), occasion.event_id):
                 continue
             outcome = _perform(deps, request, case, fired, occasion, index)

@@ -315,17 +315,31 @@ def team_calendar(team: Team) -> BusinessCalendar:
                             weekly_hours=dict.fromkeys(_WORKDAYS, OFFICE_HOURS))
 
 
+_engines: dict[tuple[Any, ...], RuleEngine] = {}
+ENGINES_KEPT = 8
+
+
 def build_engine(deps: Deps, rules: list[Rule]) -> RuleEngine:
+    """An engine for these rules and the current teams. Building one compiles every condition, so an engine is
+    kept while the same rule objects (unchanged items parse to the same objects) meet the same teams."""
     teams = deps.store.list_teams(limit=200, cursor=None).items
     agents = deps.store.list_agents(limit=200, cursor=None).items
     members: dict[str, list[str]] = defaultdict(list)
     for agent in agents:
         for team_id in agent.team_ids:
             members[team_id].append(agent.id)
-    infos = [TeamInfo(id=t.id, name=t.name, manager_id=t.manager_id, member_ids=members[t.id],
-                      calendar=team_calendar(t)) for t in teams]
-    default = BusinessCalendar(name="office hours", weekly_hours=dict.fromkeys(_WORKDAYS, OFFICE_HOURS))
-    return RuleEngine(rules, calendar=default, teams=infos)
+    key = (tuple(id(rule) for rule in rules), tuple(t.model_dump_json() for t in teams),
+           tuple(sorted((k, tuple(v)) for k, v in members.items())))
+    engine = _engines.get(key)
+    if engine is None:
+        infos = [TeamInfo(id=t.id, name=t.name, manager_id=t.manager_id, member_ids=members[t.id],
+                          calendar=team_calendar(t)) for t in teams]
+        default = BusinessCalendar(name="office hours", weekly_hours=dict.fromkeys(_WORKDAYS, OFFICE_HOURS))
+        engine = RuleEngine(rules, calendar=default, teams=infos)
+        if len(_engines) >= ENGINES_KEPT:
+            _engines.clear()
+        _engines[key] = engine
+    return engine
 
 
 def _amount(payload: dict[str, Any]) -> Money | None:

@@ -173,3 +173,89 @@ def test_ses_refusal_is_a_mail_send_error(request: pytest.FixtureRequest) -> Non
     with pytest.raises(MailSendError) as raised:
         SesMailSender("caseline", client=client).send(_message("jo@customer.example"))
     assert raised.value.permanent
+
+
+# --- the SMTP relay's transport security and login --------------------------------------------------------
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made here."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relay.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                       serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    return folder / "cert.pem", folder / "key.pem"
+
+
+@pytest.fixture
+def tls_relay(certificate: tuple[Path, Path]) -> Iterator[tuple[_Collect, int]]:
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        ok = auth_data.login == b"caseline" and auth_data.password == b"s3cret"
+        return AuthResult(success=ok, handled=False)  # unhandled: the server answers 535 itself
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    handler = _Collect()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+                            authenticator=authenticate, auth_require_tls=True)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+def _client_tls(certificate: tuple[Path, Path]):
+    import ssl
+
+    return ssl.create_default_context(cafile=str(certificate[0]))
+
+
+def test_smtp_relay_upgrades_with_starttls_and_logs_in(tls_relay, certificate) -> None:
+    handler, port = tls_relay
+    sender = SmtpRelayMailSender("127.0.0.1", port, username="caseline", password="s3cret",
+                                 tls_context=_client_tls(certificate), timeout=5)
+    assert sender.send(_message("jo@customer.example")) == "Q0001"
+    assert [m.recipients for m in handler.messages] == [["jo@customer.example"]]
+
+
+def test_smtp_relay_refuses_a_wrong_password_or_no_tls_for_good(tls_relay, certificate) -> None:
+    handler, port = tls_relay
+    wrong = SmtpRelayMailSender("127.0.0.1", port, username="caseline", password="guess",
+                                tls_context=_client_tls(certificate), timeout=5)
+    with pytest.raises(MailSendError) as raised:
+        wrong.send(_message("jo@customer.example"))
+    assert raised.value.permanent
+    plain = SmtpRelayMailSender("127.0.0.1", port, starttls=False, timeout=5)
+    with pytest.raises(MailSendError) as raised:
+        plain.send(_message("jo@customer.example"))
+    assert raised.value.permanent  # 530: STARTTLS first
+    assert handler.messages == []
+
+
+def test_smtp_relay_checks_the_certificate(tls_relay) -> None:
+    _, port = tls_relay
+    with pytest.raises(MailSendError) as raised:  # the system CAs do not know the relay's certificate
+        SmtpRelayMailSender("127.0.0.1", port, timeout=5).send(_message("jo@customer.example"))
+    assert not raised.value.permanent

@@ -20,7 +20,8 @@ class SmtpRelayMailSender(MailSender):
     provider = "smtp"
 
     def __init__(self, host: str, port: int = 587, *, starttls: bool = True, username: str | None = None,
-                 password: str | None = None, timeout: float = 30.0, local_hostname: str | None = None) -> None:
+                 password: str | None = None, timeout: float = 30.0, local_hostname: str | None = None,
+                 tls_context: ssl.SSLContext | None = None) -> None:
         self.host = host
         self.port = port
         self.starttls = starttls
@@ -28,13 +29,14 @@ class SmtpRelayMailSender(MailSender):
         self.password = password
         self.timeout = timeout
         self.local_hostname = local_hostname
+        self.tls_context = tls_context  # None: the system's trusted CAs, with host name checks
 
     def _send(self, message: OutgoingMail) -> str:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname) as smtp:
                 smtp.ehlo()
                 if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self.tls_context or ssl.create_default_context())
                     smtp.ehlo()
                 if self.username:
                     smtp.login(self.username, self.password or "")

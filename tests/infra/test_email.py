@@ -129,7 +129,7 @@ def test_only_ses_for_this_accounts_rule_may_write_raw_mail(synth: Synthesized, 
     assert assume["Principal"] == {"Service": "ses.amazonaws.com"}
     assert _resolved(assume["Condition"]["StringEquals"]["aws:SourceArn"], region) == _rule_arn(region)
     actions = {a for s in role_statements(synth, key, role_id) for a in _as_list(s["Action"])}
-    assert actions == {"s3:PutObject", "kms:GenerateDataKey"}
+    assert actions == {"s3:PutObject", "kms:GenerateDataKey", "kms:Decrypt"}
 
 
 @pytest.mark.parametrize(("key", "region"), SERVICE_STACKS)

@@ -9,9 +9,10 @@ The bucket is a landing area: the ingestion service keeps its own copy of each r
 attachments store, so raw objects here expire after `raw_mail_retention_days`. It is encrypted with the
 region's data key. SES writes through a role of its own (the S3 action's `IamRoleArn`): writing into a
 bucket whose default encryption is a customer-managed key needs `kms:GenerateDataKey` on that key, which
-the role has and the data key's policy need not grant to a service. The bucket policy admits
-`ses.amazonaws.com` as well, for this account's rule only (`aws:SourceAccount` and `aws:SourceArn`), so
-the bucket itself says who may write into it; every other grant names the rule the same way.
+the role has (with `kms:Decrypt`, which multipart uploads need) and the data key's policy need not grant to
+a service. The bucket policy admits `ses.amazonaws.com` as well, for this account's rule only
+(`aws:SourceAccount` and `aws:SourceArn`), so the bucket itself says who may write into it; every other
+grant names the rule the same way.
 
 The rule matches the support addresses' domains, not the addresses: a receipt rule has no wildcard for the
 local part, and replies come back to plus addresses (`support+c10234@...`) that name the case. The ingestion
@@ -110,7 +111,11 @@ class InboundEmail(Construct):
             description="SES receipt rule caseline-support: store raw inbound mail under inbound/",
         )
         self.ses_role.add_to_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[raw_objects]))
-        self.ses_role.add_to_policy(iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[key.key_arn]))
+        # GenerateDataKey for any SSE-KMS upload; Decrypt too, because S3 needs it to complete a multipart upload
+        # (large messages) under the bucket's key.
+        self.ses_role.add_to_policy(
+            iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn])
+        )
         acknowledge(
             self.ses_role,
             f"IAM5[Resource::<{logical_id(self.bucket)}.Arn>/{RAW_PREFIX}*]",

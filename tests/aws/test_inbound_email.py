@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from caseline import bootstrap
 from caseline.adapters.aws.dynamodb_table import DynamoDbTable, create_table
 from caseline.adapters.mail_records import MailRecords
+from caseline.mail.threading import make_message_id
 from caseline.ports.blobs import BlobNotFound
 from caseline.runtime.gateway import LocalLambdaContext, load_handler
 from caseline.runtime.server import FUNCTIONS_DIR
@@ -160,6 +161,30 @@ def test_a_reply_carrying_the_case_token_joins_the_case(inbound: Inbound) -> Non
     texts = [i.text for i in _interactions(inbound.platform, opened["case_id"])]
     assert any(t.startswith("It happens with the other tray too.") and "What tray?" not in t for t in texts)
     assert len(texts) == 2
+
+
+def test_a_reply_to_one_of_our_message_ids_joins_that_case_without_a_token(inbound: Inbound) -> None:
+    opened = inbound.file("plain_utf8.eml")
+    ours = make_message_id(opened["case_id"], opened["interaction_id"], "help.example.com")
+    reply = (f"From: Ann Example <ann@example.org>\r\nTo: {SUPPORT}\r\nSubject: Re: your answer\r\n"
+             f"Message-ID: <m3.20261102@mail.example.org>\r\nIn-Reply-To: {ours}\r\nReferences: {ours}\r\n"
+             "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThanks, that fixed it.\r\n")
+    joined = inbound.deliver(reply.encode())
+    assert joined["outcome"] == "reply_added" and joined["case_id"] == opened["case_id"]
+    assert joined["thread_source"]  # which evidence threaded it is recorded
+
+
+def test_a_bounce_of_our_notification_flags_the_customers_address(inbound: Inbound) -> None:
+    opened = inbound.file("plain_utf8.eml")
+    bounce = (MESSAGES / "bounce_postfix.eml").read_bytes()
+    bounce = bounce.replace(b"gone@example.org", b"ann@example.org")
+    bounce = bounce.replace(b"01JC2Q9W3S7K8M4N5P6R7T8V9X", opened["case_id"].encode())
+    bounce = bounce.replace(b"01JC2QB4D6F8G0H2J4K6M8N0P2", opened["interaction_id"].encode())
+    outcome = inbound.deliver(bounce)
+    assert outcome["outcome"] == "bounce_recorded" and outcome["case_id"] == opened["case_id"]
+    customer = inbound.platform.deps.store.get_customer(outcome["customer_id"])
+    assert customer is not None and "ann@example.org" in customer.bouncing_emails
+    assert len(_interactions(inbound.platform, opened["case_id"])) == 1  # a bounce is no reply
 
 
 def test_attachments_and_inline_images_are_stored_with_type_size_and_checksum(inbound: Inbound) -> None:

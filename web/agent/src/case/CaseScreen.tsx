@@ -10,6 +10,7 @@ import { MergeControls } from './MergeDialog';
 import { NoteBox } from './NoteBox';
 import { PropertiesForm } from './PropertiesForm';
 import { ReplyBox } from './ReplyBox';
+import { SlaClocks } from './SlaClocks';
 import { useCase, useCaseSummary } from './useCase';
 
 const Customer360 = lazy(() => import('../customer/Customer360'));
@@ -101,6 +102,7 @@ export default function CaseScreen() {
         </Tabs>
       </div>
       <div className="case-side">
+        <SlaClocks item={item} />
         <PropertiesForm key={item.id} item={item} etag={detail.data.etag} />
         <Suspense fallback={<Loader size="sm" aria-label={t('common.loading')} />}>
           <Customer360 customerId={item.requester_id} currentCaseId={item.id} />

@@ -48,14 +48,14 @@ class InboundHandler:
         self.executor = executor
         self.on_ingested = on_ingested
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+    async def handle_RCPT(self, server: Any, connection: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
         if not is_support_address(address, self.deps.settings.support_addresses):
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, server: Any, connection: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")

@@ -259,3 +259,20 @@ def test_smtp_relay_checks_the_certificate(tls_relay) -> None:
     with pytest.raises(MailSendError) as raised:  # the system CAs do not know the relay's certificate
         SmtpRelayMailSender("127.0.0.1", port, timeout=5).send(_message("jo@customer.example"))
     assert not raised.value.permanent
+
+
+# --- the maildir read back (the /mail/outbox page) ---------------------------------------------------------
+def test_maildir_lists_newest_first_up_to_the_limit_reading_headers_only(tmp_path: Path) -> None:
+    import os
+
+    maildir = MaildirMailSender(tmp_path / "outbox")
+    keys = [maildir.send(_message("jo@customer.example", subject=f"Reply {n}")) for n in range(5)]
+    for n, key in enumerate(keys):  # sent one minute apart, in order
+        path = next((tmp_path / "outbox").glob(f"*/{key}*"))
+        os.utime(path, (1_800_000_000 + 60 * n, 1_800_000_000 + 60 * n))
+    listed = maildir.sent(limit=3)
+    assert [m.subject for m in listed] == ["Reply 4", "Reply 3", "Reply 2"]
+    assert listed[0].case_id == "01A" and listed[0].recipients == ("jo@customer.example",)
+    assert maildir.raw(keys[0]).endswith(b"Hello Jo\r\n")
+    with pytest.raises(KeyError):
+        maildir.raw("nope")

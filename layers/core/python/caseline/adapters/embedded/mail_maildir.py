@@ -20,6 +20,7 @@ from ...ports.mail import MailSender, MailSendError, OutgoingMail
 ENVELOPE_FROM = "X-Caseline-Envelope-From"
 ENVELOPE_TO = "X-Caseline-Envelope-To"
 CASE_HEADER = "X-Caseline-Case"
+HEADER_READ_BYTES = 256 * 1024  # the header block of what we compose is a few KB; attachments are not read
 
 
 @dataclass(frozen=True)
@@ -56,26 +57,33 @@ class MaildirMailSender(MailSender):
 
     # --- reading back (the /mail/outbox page, tests) --------------------------------------------------------
     def sent(self, limit: int = 100) -> list[SentMail]:
-        """What was sent, newest first."""
+        """What was sent, newest first: the files are ordered by time first, and only `limit` are read."""
         if not self.directory.exists():
             return []
         box = self._box()
-        found: list[SentMail] = []
+        stamped: list[tuple[float, str, Path]] = []
         for key in list(box.iterkeys()):
             try:
                 path = self._path(box, key)
-                with path.open("rb") as handle:
-                    headers = BytesHeaderParser(policy=default_policy).parse(handle)
-                sent_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                stamped.append((path.stat().st_mtime, key, path))
             except (OSError, KeyError):
                 continue  # removed while we listed
+        stamped.sort(reverse=True)
+        found: list[SentMail] = []
+        for mtime, key, path in stamped[:limit]:
+            try:
+                with path.open("rb") as handle:
+                    head = handle.read(HEADER_READ_BYTES).split(b"\r\n\r\n", 1)[0]
+            except OSError:
+                continue
+            headers = BytesHeaderParser(policy=default_policy).parsebytes(head)
             recipients = tuple(r.strip() for r in str(headers.get(ENVELOPE_TO, "")).split(",") if r.strip())
-            found.append(SentMail(key=key, sent_at=sent_at, sender=str(headers.get(ENVELOPE_FROM, "")),
-                                  recipients=recipients, subject=str(headers.get("Subject", "")),
+            found.append(SentMail(key=key, sent_at=datetime.fromtimestamp(mtime, UTC),
+                                  sender=str(headers.get(ENVELOPE_FROM, "")), recipients=recipients,
+                                  subject=str(headers.get("Subject", "")),
                                   message_id=str(headers.get("Message-ID", "")),
                                   case_id=str(headers.get(CASE_HEADER)) if headers.get(CASE_HEADER) else None))
-        found.sort(key=lambda m: (m.sent_at, m.key), reverse=True)
-        return found[:limit]
+        return found
 
     def raw(self, key: str) -> bytes:
         """The stored message (envelope headers included); KeyError when there is none under `key`."""

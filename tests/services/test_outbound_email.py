@@ -304,3 +304,21 @@ def test_collaborators_are_copied_and_bouncing_addresses_are_not_written_to(
     assert len(maildir.sent()) == 1
     stored = deps.store.get_interaction(case.id, second.id)
     assert stored.delivery_status is DeliveryStatus.FAILED and "bounced before" in stored.delivery.detail
+
+
+def test_the_composition_root_picks_the_sender_from_settings(tmp_path: Path) -> None:
+    from caseline import bootstrap
+    from caseline.adapters.aws.mail_ses import SesMailSender
+    from caseline.adapters.embedded.mail_smtp import SmtpRelayMailSender
+    from caseline.settings import Settings
+
+    local = bootstrap.mail_sender(Settings(data_dir=tmp_path))
+    assert isinstance(local, MaildirMailSender) and local.directory == tmp_path / "mail" / "outbox"
+    relay = bootstrap.mail_sender(Settings.from_env({
+        "CASELINE_MAIL_SENDER": "smtp", "CASELINE_SMTP_RELAY_HOST": "smtp.example.net",
+        "CASELINE_SMTP_RELAY_PORT": "2587", "CASELINE_SMTP_RELAY_STARTTLS": "false"}))
+    assert isinstance(relay, SmtpRelayMailSender)
+    assert (relay.host, relay.port, relay.starttls) == ("smtp.example.net", 2587, False)
+    ses = bootstrap.mail_sender(Settings(adapters="aws", ses_configuration_set="support-mail", region="eu-west-1"))
+    assert isinstance(ses, SesMailSender) and ses.configuration_set == "support-mail"
+    assert ses._client is None  # no client is made until the first send

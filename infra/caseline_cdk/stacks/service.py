@@ -34,6 +34,7 @@ from ..constructs.functions import CaselineFunction, FunctionFactory, FunctionSp
 from ..constructs.monitoring import Monitoring
 from ..constructs.outbound_email import OutboundEmail
 from ..constructs.realtime import ConnectionTable, Realtime
+from ..constructs.rules import RuleAutomation
 from ..constructs.sla import SlaClocks
 from ..constructs.storage import GSI_NAMES, grant_table_data
 from ..nag import acknowledge_cdk_internals
@@ -47,6 +48,7 @@ HEALTH_PATH = "/health"
 EVENT_FUNCTIONS = ("outbox_publisher", "realtime_connect", "realtime_fanout", "inbound_email", "outbound_email",
                    "email_feedback")
 EVENT_FUNCTIONS += ("sla_check", "sla_events", "timers")  # SLA clocks and timers: constructs/sla.py
+EVENT_FUNCTIONS += ("rules_events",)  # automation rules: constructs/rules.py
 DESCRIPTIONS = {
     "cases_api": "Cases, replies, notes, assignment, queues, views, saved views, bulk updates, merges",
     "customers_api": "Customers, timeline, 360 view, /me",
@@ -159,6 +161,9 @@ class ServiceStack(cdk.Stack):
         self.sla = SlaClocks(self, "Sla", config=config, settings=settings, functions=self.functions,
                              events_backbone=self.events, table_arn=table.table_arn, key=data.key)
         self.events.dead_letter_queues.extend(self.sla.dead_letter_queues)
+        self.rules = RuleAutomation(self, "Rules", settings=settings, functions=self.functions,
+                                    events_backbone=self.events, clocks=self.sla, table_arn=table.table_arn,
+                                    key=data.key)
         # Inbound email only where SES receives mail; each such region has its own MX (docs/deploy.md).
         self.inbound_email = self._inbound_email(config, data, table) if config.receives_email(region) else None
 

@@ -69,6 +69,11 @@ def _webhooks(settings: Settings) -> WebhookSender:
     from .adapters.http_webhooks import HttpWebhookSender
 
     def secret() -> bytes:
+        if settings.webhook_secret_arn and not settings.webhook_secret:
+            import boto3
+
+            client = boto3.client("secretsmanager", region_name=settings.region)
+            return client.get_secret_value(SecretId=settings.webhook_secret_arn)["SecretString"].encode()
         if settings.webhook_secret or settings.adapters is AdapterSet.AWS:
             return (settings.webhook_secret or "").encode()
         path = Path(settings.data_dir) / "webhook-secret"

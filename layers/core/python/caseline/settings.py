@@ -49,6 +49,7 @@ class Settings(BaseModel):
     merge_undo_minutes: int = Field(default=60, gt=0, le=7 * 24 * 60, description="how long a merge can be undone")
     # Outgoing webhooks of rules: the HMAC signing secret (locally a generated file in the data dir when unset).
     webhook_secret: str | None = None
+    webhook_secret_arn: str | None = None  # AWS: the Secrets Manager secret holding it, read on first use
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     routing_offline_grace_minutes: int = Field(default=10, ge=0, le=24 * 60,
                                                description="until a routing policy is saved: how long an agent "

@@ -1,0 +1,25 @@
+"""EventBridge (case opened, reply or note added, status changed, SLA warning or breach) → the stored automation
+rules: evaluate them in order, apply what they decide, and record the explanation on the case's audit trail.
+
+Idempotent: markers per (event, rule) and per recorded evaluation make a redelivered event change nothing twice.
+"""
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from caseline import bootstrap
+from caseline.consumers.rules import rules_consumer
+from caseline.domain.events import EventEnvelope
+
+logger = Logger(service="rules-events")
+tracer = Tracer(service="rules-events")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context: object) -> dict:
+    envelope = EventEnvelope.model_validate(event.detail)
+    if rules_consumer.wants(envelope):
+        rules_consumer.handle(bootstrap.deps(), envelope)
+    logger.info("rules event", event_id=envelope.id, event_type=envelope.type, case_id=envelope.subject)
+    return {"event_id": envelope.id}

@@ -264,6 +264,16 @@ def test_other_timers_are_one_time_schedules_updated_in_place_and_deleted(
         api.get_schedule(Name=name, GroupName=GROUP)
 
 
+@pytest.mark.aws
+def test_a_timer_already_due_is_scheduled_a_minute_ahead(aws_scheduler: tuple[AwsScheduler, dict[str, Any]]) -> None:
+    scheduler, clients = aws_scheduler
+    scheduler.set(_timer("rules.recheck", "CASE2", minutes=-30))
+    schedule = clients["scheduler"].get_schedule(Name=schedule_name("rules.recheck", "CASE2"), GroupName=GROUP)
+    assert schedule["ScheduleExpression"] == "at(2026-11-02T09:01:00)"
+    held = scheduler.get("rules.recheck", "CASE2")
+    assert held is not None and held.due_at == NOW - timedelta(minutes=30)  # the record keeps the real due time
+
+
 def test_schedule_names_fit_the_service_limits() -> None:
     long_name = schedule_name("routing.reroute", "A" * 100)
     assert len(long_name) == 64 and long_name != schedule_name("routing.reroute", "A" * 99)

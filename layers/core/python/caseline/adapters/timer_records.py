@@ -80,6 +80,9 @@ class TimerRecords:
             "data": timer.model_dump_json(),
         }
 
+    def now(self) -> datetime:
+        return self._now()
+
     def _epoch(self) -> int:
         return int(self._now().timestamp())
 

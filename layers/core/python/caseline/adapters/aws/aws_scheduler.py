@@ -6,7 +6,8 @@
   finds that its token is no longer current and ends as superseded.
 - other kinds: a one-time schedule `at(<due, UTC>)` in the Caseline schedule group, targeting the `timers`
   function with the timer (and its token) as input, deleted by the service after it has run
-  (`ActionAfterCompletion=DELETE`). Setting it again updates the schedule in place.
+  (`ActionAfterCompletion=DELETE`). Setting it again updates the schedule in place. A timer that is already
+  due is scheduled a minute ahead.
 
 Clients are created lazily, or passed in (tests pass moto-backed ones).
 """
@@ -17,7 +18,7 @@ import contextlib
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ...ports.scheduler import ScheduledTimer, Timer
@@ -27,6 +28,7 @@ SLA_KIND = "sla"
 _NAME_UNSAFE = re.compile(r"[^0-9A-Za-z_.-]")
 MAX_SCHEDULE_NAME = 64
 MAX_EXECUTION_NAME = 80
+PAST_DUE_DELAY = timedelta(minutes=1)
 
 
 def schedule_name(kind: str, subject: str) -> str:
@@ -121,7 +123,8 @@ class AwsScheduler:
                                   "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}}
         if self.dead_letter_arn:
             target["DeadLetterConfig"] = {"Arn": self.dead_letter_arn}
-        due = scheduled.due_at.astimezone(UTC)
+        # A timer already due fires a minute from now: an `at()` in the past is not something to rely on.
+        due = max(scheduled.due_at, self.records.now() + PAST_DUE_DELAY).astimezone(UTC)
         return {"Name": name, "GroupName": self.group_name,
                 "ScheduleExpression": f"at({due.strftime('%Y-%m-%dT%H:%M:%S')})", "ScheduleExpressionTimezone": "UTC",
                 "FlexibleTimeWindow": {"Mode": "OFF"}, "Target": target, "ActionAfterCompletion": "DELETE",

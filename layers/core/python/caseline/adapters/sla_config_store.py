@@ -6,7 +6,8 @@ Writes join the caller's unit of work, so a change and its audit record commit t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from functools import lru_cache
+from typing import TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -17,6 +18,18 @@ from .store import Store, UnitOfWork
 
 M = TypeVar("M", bound=BaseModel)
 PAGE_SIZE = 100
+
+
+@lru_cache(maxsize=256)
+def _parsed(model: type[BaseModel], data: str) -> BaseModel:
+    """Stored policies and calendars change rarely and are read on every SLA check. The models are frozen,
+    so one parsed copy can be shared: a calendar keeps its computed working spans, and its holiday country is
+    not validated again on every read."""
+    return model.model_validate_json(data)
+
+
+def _parse(model: type[M], data: str) -> M:
+    return cast(M, _parsed(model, data))
 
 
 def _condition(expected_version: int | None) -> Condition:
@@ -32,7 +45,7 @@ class SlaConfigRepository:
 
     def get_policy(self, policy_id: str, model: type[M]) -> tuple[M, int] | None:
         item = self.store.table.get(keys.sla_policy(policy_id), now=self._now())
-        return None if item is None else (model.model_validate_json(item["data"]), int(item["version"]))
+        return None if item is None else (_parse(model, item["data"]), int(item["version"]))
 
     def list_policies(self, model: type[M]) -> list[tuple[M, int]]:
         page = self.store.table.query(Query(keys.SLA_POLICIES, index="gsi1", limit=PAGE_SIZE), now=self._now())
@@ -46,7 +59,7 @@ class SlaConfigRepository:
 
     def get_calendar(self, team_id: str, model: type[M]) -> tuple[M, int] | None:
         item = self.store.table.get(keys.team_calendar(team_id), now=self._now())
-        return None if item is None else (model.model_validate_json(item["data"]), int(item["version"]))
+        return None if item is None else (_parse(model, item["data"]), int(item["version"]))
 
     def put_calendar(self, uow: UnitOfWork, team_id: str, calendar: BaseModel, *, version: int,
                      expected_version: int | None, error: Callable[[], DomainError]) -> None:

@@ -89,6 +89,20 @@ def test_config_json_points_the_spa_at_this_gateway(live_server) -> None:
                              "auth": {"mode": "local"}, "default_locale": "en"}
 
 
+def _patch_current(server, headers: dict, case_id: str, body: dict) -> dict:
+    """PATCH against the case's current ETag. Automation (SLA clocks, rules, routing) changes new cases
+    too, so a version read a moment ago may already be stale: read again and retry, as the SPA lets an
+    agent do."""
+    for _ in range(5):
+        current = httpx.get(server.url + f"/cases/{case_id}", headers=headers)
+        response = httpx.patch(server.url + f"/cases/{case_id}", json=body,
+                               headers={**headers, "If-Match": current.headers["ETag"]})
+        if response.status_code != 412:
+            assert response.status_code == 200, response.text
+            return response.json()
+    raise AssertionError(f"case {case_id} kept changing")
+
+
 def test_staff_socket_gets_case_changed_with_the_new_version_and_pong(live_server) -> None:
     server, world = live_server
     token = _login(server, "ada@caseline.dev")
@@ -101,10 +115,8 @@ def test_staff_socket_gets_case_changed_with_the_new_version_and_pong(live_serve
             "requester": {"customer_id": world.alice_id}})
         assert opened.status_code == 201, opened.text
         case = opened.json()
-        changed = httpx.patch(server.url + f"/cases/{case['id']}", json={"status": "pending"},
-                              headers={**headers, "If-Match": f'"{case["version"]}"'})
-        assert changed.status_code == 200, changed.text
-        new_version = changed.json()["version"]
+        changed = _patch_current(server, headers, case["id"], {"status": "pending"})
+        new_version = changed["version"]
         assert new_version > case["version"]
         seen = []
         while not any(n["event_type"] == "caseline.case.status_changed" for n in seen):
@@ -113,7 +125,8 @@ def test_staff_socket_gets_case_changed_with_the_new_version_and_pong(live_serve
             seen.append(notice)
     status_notice = next(n for n in seen if n["event_type"] == "caseline.case.status_changed")
     assert status_notice["case"]["id"] == case["id"] and status_notice["case"]["status"] == "pending"
-    assert status_notice["case"]["version"] == new_version
+    # the SLA clock may store its own change right after ours; the notice carries the case as it is then
+    assert status_notice["case"]["version"] >= new_version
     assert seen[0]["event_type"] == "caseline.case.opened" and seen[0]["case"]["number"] == case["number"]
 
 

@@ -34,6 +34,7 @@ from ..constructs.functions import CaselineFunction, FunctionFactory, FunctionSp
 from ..constructs.monitoring import Monitoring
 from ..constructs.outbound_email import OutboundEmail
 from ..constructs.realtime import ConnectionTable, Realtime
+from ..constructs.routing import RoutingAutomation
 from ..constructs.rules import RuleAutomation
 from ..constructs.sla import SlaClocks
 from ..constructs.storage import GSI_NAMES, grant_table_data
@@ -49,6 +50,7 @@ EVENT_FUNCTIONS = ("outbox_publisher", "realtime_connect", "realtime_fanout", "i
                    "email_feedback")
 EVENT_FUNCTIONS += ("sla_check", "sla_events", "timers")  # SLA clocks and timers: constructs/sla.py
 EVENT_FUNCTIONS += ("rules_events",)  # automation rules: constructs/rules.py
+EVENT_FUNCTIONS += ("routing_events",)  # skills-based routing: constructs/routing.py
 DESCRIPTIONS = {
     "cases_api": "Cases, replies, notes, assignment, queues, views, saved views, bulk updates, merges",
     "customers_api": "Customers, timeline, 360 view, /me",
@@ -164,6 +166,9 @@ class ServiceStack(cdk.Stack):
         self.rules = RuleAutomation(self, "Rules", settings=settings, functions=self.functions,
                                     events_backbone=self.events, clocks=self.sla, table_arn=table.table_arn,
                                     key=data.key)
+        self.routing = RoutingAutomation(self, "Routing", settings=settings, functions=self.functions,
+                                         events_backbone=self.events, clocks=self.sla, table_arn=table.table_arn,
+                                         key=data.key)
         # Inbound email only where SES receives mail; each such region has its own MX (docs/deploy.md).
         self.inbound_email = self._inbound_email(config, data, table) if config.receives_email(region) else None
 

@@ -63,3 +63,5 @@ routing_decisions = Consumer(
     event_types=frozenset({CaseOpened.event_type, CaseAssigned.event_type, AgentAvailabilityChanged.event_type}),
     handle=_route,
 )
+
+EVENT_TYPES = routing_pool.event_types | routing_decisions.event_types  # what the AWS function subscribes to

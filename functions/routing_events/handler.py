@@ -1,0 +1,28 @@
+"""EventBridge (case opened, assigned, status changed, merged, unmerged; agent availability changed) → skills-based
+routing: keep the agent pool in step with the cases, route new and unassigned cases, and set the timers that
+overflow waiting cases and reroute the cases of agents who went offline (docs/automation.md, "Routing wiring").
+
+Idempotent: the pool counts each case version once, and a case that is already assigned is not routed again.
+"""
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from caseline import bootstrap
+from caseline.consumers.routing import routing_decisions, routing_pool
+from caseline.domain.events import EventEnvelope
+
+logger = Logger(service="routing-events")
+tracer = Tracer(service="routing-events")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context: object) -> dict:
+    envelope = EventEnvelope.model_validate(event.detail)
+    deps = bootstrap.deps()
+    for consumer in (routing_pool, routing_decisions):  # the pool first: routing reads it
+        if consumer.wants(envelope):
+            consumer.handle(deps, envelope)
+    logger.info("routing event", event_id=envelope.id, event_type=envelope.type, subject=envelope.subject)
+    return {"event_id": envelope.id}

@@ -16,14 +16,14 @@ from caseline import bootstrap, timers
 from caseline.adapters.aws.aws_scheduler import AwsScheduler
 from caseline.automation.rules import Rule
 from caseline.consumers.rules import rules_consumer
-from caseline.domain.events import EventEnvelope
+from caseline.domain.events import CaseSlaBreach, EventEnvelope, envelope
 from caseline.domain.interaction import Visibility
 from caseline.domain.timeline import TimelineKind
-from caseline.ports.clock import FixedClock
+from caseline.ports.clock import FixedClock, UlidIds
 from caseline.ports.webhooks import WebhookResult
 from caseline.services import rules as service
-from caseline.services.cases import get_case, open_case
-from caseline.services.commands import CustomerRef, OpenCase, RecordTimelineEvent
+from caseline.services.cases import get_case, open_case, update_case
+from caseline.services.commands import CustomerRef, OpenCase, RecordTimelineEvent, UpdateCase
 from caseline.services.customers import record_external_event
 from caseline.services.rule_runner import RECHECK
 from caseline.settings import AdapterSet
@@ -262,3 +262,28 @@ def test_a_dry_run_explains_and_changes_nothing(defaults: Desk) -> None:
     assert (run.explanation.decided_by, run.explanation.detail) == ("when", "none of 2 conditions held")
     assert defaults.deps.store.get_case(case.id) == case
     assert defaults.trail(case.id) == trail
+
+
+def test_sla_breaches_and_status_changes_reach_the_rules_with_what_they_carry(desk: Desk, clock: FixedClock) -> None:
+    desk.rule(id="breach-urgent", name="Breached first response is urgent", triggers=["sla_breach"],
+              when={"op": "equals", "field": "event.sla_metric", "value": "first_response"},
+              actions=[{"type": "escalate", "to": "assignee", "priority": "urgent", "reason": "SLA breached"}])
+    desk.rule(id="pending-tag", name="Tag cases put on pending", triggers=["status_changed"],
+              when={"op": "changed_to", "field": "case.status", "value": "pending"},
+              actions=[{"type": "add_tags", "tags": ["waiting-on-customer"]}])
+    case = desk.open()
+    breach = envelope(CaseSlaBreach(case_id=case.id, target="first_response", policy_id="default",
+                                    at=clock.now()), event_id=UlidIds().new(), source="caseline", time=clock.now(),
+                      subject=case.id, correlation_id="sla")
+    rules_consumer.handle(desk.deps, breach)
+    breached = desk.deps.store.get_case(case.id)
+    assert breached.priority == "urgent"
+    escalation = desk.evaluations(case.id)[-1]
+    assert escalation["event"]["trigger"] == "sla_breach"
+    assert escalation["actions"][0]["result"] == "nobody to notify"  # nobody is assigned yet
+    assert escalation["actions"][0]["note"] == "nobody to reach as assignee"
+
+    update_case(desk.deps, desk.admin, case.id, UpdateCase(status="pending"), expected_version=breached.version)
+    desk.deliver()
+    assert "waiting-on-customer" in desk.deps.store.get_case(case.id).tags
+    assert desk.evaluations(case.id)[-1]["rules"][1]["detail"] == "case.status went from 'new' to 'pending'"

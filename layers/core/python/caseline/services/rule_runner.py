@@ -68,6 +68,7 @@ _TRIGGERS = {
 EVENT_TYPES = frozenset(_TRIGGERS)
 _CASE_FIELDS = ("priority", "category", "tags")
 _SIDE_EFFECTS = (NoteAction, SendReply, Notify, Escalate, CallWebhook)
+_METRICS = frozenset(metric.value for metric in SlaMetric)
 _ASSIGNMENT_FIELDS = ("team_id", "assignee_id")
 
 
@@ -97,7 +98,7 @@ def occasion_for(event: EventEnvelope) -> Occasion | None:
         event_id=event.id, event_type=event.type, trigger=trigger, at=event.time,
         case_id=data.get("case_id") or event.subject, interaction_id=data.get("interaction_id"),
         previous_status=CaseStatus(previous) if previous else None,
-        sla_metric=SlaMetric(metric) if metric in SlaMetric._value2member_map_ else None,
+        sla_metric=SlaMetric(metric) if metric in _METRICS else None,
         correlation_id=event.correlation_id,
     )
 

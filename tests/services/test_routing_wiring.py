@@ -186,7 +186,8 @@ def test_a_new_case_goes_to_the_eligible_agent_with_the_fewest_open_cases(desk: 
     assert any("1 not online" in r and "1 without skill billing" in r and "1 not speaking en" in r
                and "1 at capacity" in r for r in reasons)
     timeline = desk.deps.store.timeline(case.requester_id, limit=20, kind=TimelineKind.CASE_EVENT.value).items
-    assert any(e.payload.get("routing", {}).get("agent_id") == free.id for e in timeline)
+    [entry] = [e for e in timeline if e.payload.get("routing", {}).get("agent_id") == free.id]
+    assert entry.summary == f"#{case.number} routed to {free.name} by skills"
 
 
 def test_ties_go_to_the_agent_idle_the_longest(desk: Desk) -> None:

@@ -102,6 +102,15 @@ describe('RoutingDecision', () => {
     expect(reasons.map((li) => li.textContent)).toEqual(changes.reasons.after);
   });
 
+  it('names the agents and teams the reasons mention by id', () => {
+    const teamId = '01J0000000000000000000TEAM';
+    const named = { ...changes, reasons: { after: [`team ${teamId}: ${ME.id} fits, with 0 open cases`] } };
+    const names = new Map([[ME.id, ME.name], [teamId, 'Billing']]);
+    render(wrap(<RoutingDecision changes={named} names={names} />, fetch, new QueryClient()));
+    const [reason] = within(screen.getByRole('list', { name: 'Why' })).getAllByRole('listitem');
+    expect(reason.textContent).toBe('team Billing: Ada Agent fits, with 0 open cases');
+  });
+
   it('speaks German when the desk does', () => {
     const queued = { ...changes, outcome: { after: 'queued' }, method: { after: 'none' }, assignee_id: { after: null } };
     render(wrap(<RoutingDecision changes={queued} names={new Map()} />, fetch, new QueryClient(), de));

@@ -1,7 +1,7 @@
 import { Alert, Button, Loader } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { unwrap } from '../api/client';
-import { nameIndex, useAgents } from '../api/queries';
+import { nameIndex, useAgents, useTeams } from '../api/queries';
 import { useApi } from '../context';
 import { useT } from '../i18n/locale';
 import { DateTime } from '../shell/bits';
@@ -14,6 +14,12 @@ function show(value: unknown): string {
 }
 
 type Changes = Record<string, { before?: unknown; after?: unknown }>;
+const ID = /\b[0-9A-HJKMNP-TV-Z]{26}\b/g;
+
+/** Routing explains itself with agent and team ids; people read names. */
+export function withNames(text: string, names: Map<string, string>): string {
+  return text.replace(ID, (id) => names.get(id) ?? id);
+}
 
 /** A routing decision in words: who got the case (or why nobody did), how, and each reason routing gave. */
 export function RoutingDecision({ changes, names }: { changes: Changes; names: Map<string, string> }) {
@@ -37,7 +43,7 @@ export function RoutingDecision({ changes, names }: { changes: Changes; names: M
       <p className="muted">{t('routing.reasons')}</p>
       <ol className="routing-reasons" aria-label={t('routing.reasons')}>
         {reasons.map((reason, index) => (
-          <li key={index}>{reason}</li>
+          <li key={index}>{withNames(reason, names)}</li>
         ))}
       </ol>
       {typeof recheck === 'string' && (
@@ -54,7 +60,8 @@ export default function AuditTrail({ caseId }: { caseId: string }) {
   const t = useT();
   const api = useApi();
   const agents = useAgents();
-  const names = nameIndex(agents.data);
+  const teams = useTeams();
+  const names = new Map([...nameIndex(teams.data), ...nameIndex(agents.data)]);
   const audit = useInfiniteQuery({
     queryKey: ['audit', caseId],
     initialPageParam: undefined as string | undefined,

@@ -259,16 +259,18 @@ def record_decision(deps: Deps, case: Case, decision: RoutingDecision, *, trigge
     change.audit("case", case.id, "routing.decided", changes)
     record_timeline_entry(change, TimelineEntry(
         id=change.new_id(change.now), customer_id=case.requester_id, kind=TimelineKind.CASE_EVENT,
-        channel=case.channel, occurred_at=change.now, summary=_summary(case, decision), case_id=case.id,
+        channel=case.channel, occurred_at=change.now, summary=_summary(deps, case, decision), case_id=case.id,
         payload={"case_number": case.number, "routing": decision.model_dump(mode="json"), "trigger": trigger}))
     change.commit()
 
 
-def _summary(case: Case, decision: RoutingDecision) -> str:
-    if decision.outcome is RoutingOutcome.QUEUED:
+def _summary(deps: Deps, case: Case, decision: RoutingDecision) -> str:
+    if decision.outcome is RoutingOutcome.QUEUED or decision.agent_id is None:
         return f"{case.display_number} queued by routing: {decision.reasons[-1] if decision.reasons else ''}"[:500]
+    agent = deps.store.get_agent(decision.agent_id)
     overflow = " (overflow)" if decision.outcome is RoutingOutcome.OVERFLOWED else ""
-    return f"{case.display_number} routed to agent {decision.agent_id}{overflow} by {decision.method.value}"
+    how = decision.method.value.replace("_", " ")
+    return f"{case.display_number} routed to {agent.name if agent else decision.agent_id}{overflow} by {how}"[:500]
 
 
 # --- events ---------------------------------------------------------------------------------------------------

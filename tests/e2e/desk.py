@@ -89,8 +89,17 @@ class Api:
         return self.post("/cases", body)
 
     def update_case(self, case_id: str, **changes: Any) -> dict[str, Any]:
-        version = self.case(case_id)["version"]
-        return self.call("PATCH", f"/cases/{case_id}", changes, **{"If-Match": f'"{version}"'}).json()
+        """PATCH against the current version. SLA clocks store their own change on a case right after it
+        opens, so a version read a moment ago can be stale by the time it is sent: read again and retry."""
+        for _ in range(5):
+            version = self.case(case_id)["version"]
+            response = self.client.request("PATCH", f"/cases/{case_id}", json=changes,
+                                           headers={"If-Match": f'"{version}"'})
+            if response.status_code != 412:
+                break
+        if response.status_code >= 400:
+            raise ApiError(f"PATCH /cases/{case_id} as {self.email}: {response.status_code} {response.text}")
+        return response.json()
 
     def view_count(self, view_id: str) -> int:
         counts = {v["id"]: v["count"] for v in self.get("/views")["items"]}

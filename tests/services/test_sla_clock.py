@@ -279,3 +279,23 @@ def test_timers_survive_a_restart_mid_clock(tmp_path: Path) -> None:
         assert timer is not None and timer.due_at == munich(5, 15)
     finally:
         bootstrap.use(None)
+
+
+def test_queues_sort_by_the_next_due_target(desk: Desk) -> None:
+    first = _open_in_team(desk, munich(1, 9))
+    second = _open_in_team(desk, munich(1, 10))
+    queue = desk.deps.store.team_queue(desk.team.id, "new", limit=10, cursor=None)
+    assert [c.id for c in queue.items] == [first, second]  # first response due Monday 17:00, then Tuesday 10:00
+    desk.clock.set(munich(1, 11))
+    cases.add_reply(desk.deps, desk.staff(desk.agent), first, AddReply(text="On it.", status=CaseStatus.OPEN))
+    cases.add_reply(desk.deps, desk.staff(desk.agent), second, AddReply(text="On it.", status=CaseStatus.OPEN))
+    desk.dispatcher.drain()
+    # Both answered: now the resolution targets count, 16 office hours from each opening.
+    queue = desk.deps.store.team_queue(desk.team.id, "open", limit=10, cursor=None)
+    assert [(c.id, c.due_at) for c in queue.items] == [(first, munich(2, 17)), (second, munich(3, 10))]
+    cases.add_reply(desk.deps, desk.staff(desk.agent), first, AddReply(text="Which invoice?",
+                                                                         status=CaseStatus.PENDING))
+    desk.dispatcher.drain()
+    paused = desk.deps.store.get_case(first)
+    assert paused is not None and paused.due_at is None  # nothing due while it waits for the customer
+    assert [c.id for c in desk.deps.store.team_queue(desk.team.id, "open", limit=10, cursor=None).items] == [second]

@@ -192,7 +192,7 @@ export function RulesPage({ admin }: { admin: boolean }) {
                         </Button>
                       </>
                     )}
-                    <Button size="compact-xs" variant="light" onClick={() => setTrying(record)}>
+                    <Button size="compact-xs" variant="default" onClick={() => setTrying(record)}>
                       {t('rules.dryRun')}
                     </Button>
                   </Group>
@@ -287,7 +287,7 @@ export function RuleEditor({ record, onClose, onSaved }: {
   };
 
   return (
-    <Modal opened onClose={onClose} size="lg"
+    <Modal opened onClose={onClose} size="lg" closeButtonProps={{ 'aria-label': t('common.close') }}
       title={record ? t('rules.editor.titleEdit', { name: record.rule.name }) : t('rules.editor.titleNew')}>
       <Stack gap="sm">
         {!record && <TextInput label={t('rules.editor.id')} value={id} onChange={(e) => setId(e.currentTarget.value)} />}
@@ -361,7 +361,8 @@ export function DryRunDialog({ record, onClose }: { record: RuleRecord; onClose:
   };
   const result = run.data;
   return (
-    <Modal opened onClose={onClose} size="lg" title={t('rules.dry.title', { name: record.rule.name })}>
+    <Modal opened onClose={onClose} size="lg" title={t('rules.dry.title', { name: record.rule.name })}
+      closeButtonProps={{ 'aria-label': t('common.close') }}>
       <Stack gap="sm">
         <Text size="sm" c="dimmed">
           {t('rules.dry.hint')}

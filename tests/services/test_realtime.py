@@ -150,5 +150,7 @@ def test_the_local_dispatcher_runs_the_realtime_consumer(sqlite_platform, sqlite
     assert live.pusher.sent == {}
     case = _open(sqlite_platform, sqlite_world)
     dispatcher.drain()
-    assert [n["case"]["id"] for n in live.pusher.sent["a="]] == [case.id]
+    notices = live.pusher.sent["a="]
+    assert {n["case"]["id"] for n in notices} == {case.id}  # its opening, then the SLA clocks stored on it
+    assert notices[0]["event_type"] == "caseline.case.opened"
     assert "realtime" not in {c.name for c in local_consumers()}  # only where a hub is wired in

@@ -7,6 +7,7 @@ import { IntlProvider } from 'react-intl';
 import { describe, expect, it } from 'vitest';
 import RulesScreen, { RulesPage, type RuleRecord, moved } from '../src/admin/RulesScreen';
 import { type Agent, createApi } from '../src/api/client';
+import { RulesEvaluated } from '../src/case/AuditTrail';
 import type { RuntimeConfig } from '../src/config';
 import { AppContext } from '../src/context';
 import { de } from '../src/i18n/messages/de';
@@ -194,5 +195,34 @@ describe('Rules page', () => {
     render(wrap(<RulesPage admin />, fakeServer().fetchImpl, new QueryClient(), de));
     const row = await screen.findByRole('row', { name: RULES[0].rule.name });
     expect(within(row).getByRole('button', { name: 'Nach unten' })).toBeEnabled();
+  });
+});
+
+describe('RulesEvaluated', () => {
+  it('says which rules matched, why, and what their actions did, with team names for ids', () => {
+    const changes = {
+      rules: {
+        before: null,
+        after: {
+          event: { trigger: 'case_opened' },
+          matched: ['billing-to-billing-team'],
+          rules: [
+            { rule_id: 'billing-to-billing-team', outcome: 'matched', decided_by: 'when.any[0]', detail: "case.subject mentions 'billing'" },
+            { rule_id: 'big-spender-high-priority', outcome: 'not_matched', detail: 'customer.spend_this_year.amount is not there' },
+            { rule_id: 'no-agent-response-escalate', outcome: 'not_triggered', detail: 'listens to timer' },
+          ],
+          actions: [{ rule_id: 'welcome', type: 'add_note', result: 'note added' }],
+        },
+      },
+    };
+    const names = new Map([['01J000000000000000000000BB', 'Billing']]);
+    render(wrap(<RulesEvaluated changes={changes} names={names} />, fakeServer().fetchImpl));
+    expect(screen.getByText('Rules matched: billing-to-billing-team')).toBeInTheDocument();
+    const why = screen.getByRole('list', { name: 'Why' });
+    expect(within(why).getAllByRole('listitem').map((li) => li.textContent)).toEqual([
+      "billing-to-billing-team: case.subject mentions 'billing'",
+      'big-spender-high-priority: customer.spend_this_year.amount is not there',
+    ]);
+    expect(screen.getByText(/note added/)).toBeInTheDocument();
   });
 });

@@ -55,6 +55,61 @@ export function RoutingDecision({ changes, names }: { changes: Changes; names: M
   );
 }
 
+interface RuleTraceView {
+  rule_id: string;
+  outcome: string;
+  decided_by?: string | null;
+  detail?: string;
+}
+interface RuleActionView {
+  rule_id: string;
+  type?: string;
+  result?: string;
+}
+
+/** A rules evaluation in words: what happened, which rules matched and why, what their actions did. */
+export function RulesEvaluated({ changes, names }: { changes: Changes; names: Map<string, string> }) {
+  const t = useT();
+  const run = (changes.rules?.after ?? {}) as {
+    event?: { trigger?: string };
+    matched?: string[];
+    rules?: RuleTraceView[];
+    actions?: RuleActionView[];
+  };
+  const matched = run.matched ?? [];
+  const considered = (run.rules ?? []).filter((r) => r.outcome === 'matched' || r.outcome === 'not_matched');
+  const trigger = run.event?.trigger ?? 'case_opened';
+  return (
+    <div className="rules-evaluated">
+      <p>
+        <strong>
+          {matched.length ? t('rules.audit.matched', { rules: matched.join(', ') }) : t('rules.audit.none')}
+        </strong>
+        <span className="muted"> · {t(`rules.trigger.${trigger}` as 'rules.trigger.timer')}</span>
+      </p>
+      <ul aria-label={t('routing.reasons')}>
+        {considered.map((trace) => (
+          <li key={trace.rule_id}>
+            <code>{trace.rule_id}</code>: {withNames(trace.detail ?? '', names)}
+          </li>
+        ))}
+      </ul>
+      {(run.actions ?? []).length > 0 && (
+        <>
+          <p className="muted">{t('rules.audit.did')}</p>
+          <ul>
+            {(run.actions ?? []).map((action, index) => (
+              <li key={index}>
+                <code>{action.rule_id}</code> {action.type}: {action.result}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
 /** Who changed what and when (supervisors and admins). Loaded only when the tab is opened. */
 export default function AuditTrail({ caseId }: { caseId: string }) {
   const t = useT();
@@ -103,6 +158,8 @@ export default function AuditTrail({ caseId }: { caseId: string }) {
               <td>
                 {record.action === 'routing.decided' ? (
                   <RoutingDecision changes={record.changes ?? {}} names={names} />
+                ) : record.action === 'rules.evaluated' ? (
+                  <RulesEvaluated changes={record.changes ?? {}} names={names} />
                 ) : (
                   <ul className="audit-changes">
                     {Object.entries(record.changes ?? {}).map(([field, change]) => (

@@ -302,4 +302,7 @@ export const de: Record<MessageKey, string> = {
   'rules.dry.noChanges': 'Kein Feld des Falls würde sich ändern.',
   'rules.dry.disabled': 'Diese Regel ist deaktiviert: sie läuft erst, wenn sie aktiviert wird.',
   'rules.dry.notFound': 'Es gibt keinen Fall {number}.',
+  'rules.audit.matched': 'Zutreffende Regeln: {rules}',
+  'rules.audit.none': 'Keine Regel traf zu',
+  'rules.audit.did': 'Was sie taten',
 };

@@ -299,6 +299,9 @@ export const en = {
   'rules.dry.noChanges': 'No field of the case would change.',
   'rules.dry.disabled': 'This rule is disabled: it would not run until enabled.',
   'rules.dry.notFound': 'There is no case {number}.',
+  'rules.audit.matched': 'Rules matched: {rules}',
+  'rules.audit.none': 'No rule matched',
+  'rules.audit.did': 'What they did',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -301,4 +301,7 @@ export const es: Record<MessageKey, string> = {
   'rules.dry.noChanges': 'Ningún campo del caso cambiaría.',
   'rules.dry.disabled': 'Esta regla está desactivada: no se ejecutará hasta que se active.',
   'rules.dry.notFound': 'No existe el caso {number}.',
+  'rules.audit.matched': 'Reglas que coinciden: {rules}',
+  'rules.audit.none': 'Ninguna regla coincidió',
+  'rules.audit.did': 'Qué hicieron',
 };

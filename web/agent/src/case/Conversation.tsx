@@ -38,11 +38,21 @@ function InteractionItem({ caseId, item }: { caseId: string; item: Interaction }
         <DeliveryBadge item={item} />
       </div>
       <div className="message-body">{item.text}</div>
-      {item.attachments && item.attachments.length > 0 && (
+      {item.quoted_text && (
+        // Quoted history and signatures of inbound mail, folded away; the full original is linked below.
+        <details className="message-quoted">
+          <summary>{t('case.showQuoted')}</summary>
+          <div className="message-body muted">{item.quoted_text}</div>
+        </details>
+      )}
+      {((item.attachments && item.attachments.length > 0) || item.raw_ref) && (
         <ul className="attachments" aria-label={t('case.attachments')}>
-          {item.attachments.map((attachment) => (
+          {(item.attachments ?? []).map((attachment) => (
             <AttachmentItem key={attachment.sha256 + attachment.filename} caseId={caseId} attachment={attachment} />
           ))}
+          {item.raw_ref && (
+            <AttachmentItem caseId={caseId} attachment={item.raw_ref} label={t('case.originalMessage')} />
+          )}
         </ul>
       )}
     </li>
@@ -65,7 +75,7 @@ function formatSize(bytes: number): string {
 }
 
 /** Signed download URLs are short-lived: fetched when shown, refreshed before they run out. */
-function AttachmentItem({ caseId, attachment }: { caseId: string; attachment: AttachmentRef }) {
+function AttachmentItem({ caseId, attachment, label }: { caseId: string; attachment: AttachmentRef; label?: string }) {
   const t = useT();
   const api = useApi();
   const link = useQuery({
@@ -83,10 +93,10 @@ function AttachmentItem({ caseId, attachment }: { caseId: string; attachment: At
     <li className="attachment">
       {link.data ? (
         <a href={link.data.url} target="_blank" rel="noreferrer" className="attachment-link">
-          {attachment.filename}
+          {label ?? attachment.filename}
         </a>
       ) : (
-        <span className="attachment-link pending">{attachment.filename}</span>
+        <span className="attachment-link pending">{label ?? attachment.filename}</span>
       )}
       <span className="muted attachment-size">
         {formatSize(attachment.size)}

@@ -138,6 +138,8 @@ export const de: Record<MessageKey, string> = {
   'delivery.failed': 'fehlgeschlagen',
   'case.attachments': 'Anhänge',
   'case.attachmentUnavailable': 'nicht verfügbar',
+  'case.showQuoted': 'Zitierten Text anzeigen',
+  'case.originalMessage': 'Originalnachricht',
   'case.requester': 'Kunde',
   'case.opened': 'Eröffnet',
   'case.replyForm': 'Dem Kunden antworten',

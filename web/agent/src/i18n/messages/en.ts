@@ -137,6 +137,8 @@ export const en = {
   'delivery.failed': 'failed',
   'case.attachments': 'Attachments',
   'case.attachmentUnavailable': 'not available',
+  'case.showQuoted': 'Show quoted text',
+  'case.originalMessage': 'Original message',
   'case.requester': 'Customer',
   'case.opened': 'Opened',
   'case.replyForm': 'Reply to the customer',

@@ -138,6 +138,8 @@ export const es: Record<MessageKey, string> = {
   'delivery.failed': 'fallido',
   'case.attachments': 'Adjuntos',
   'case.attachmentUnavailable': 'no disponible',
+  'case.showQuoted': 'Mostrar texto citado',
+  'case.originalMessage': 'Mensaje original',
   'case.requester': 'Cliente',
   'case.opened': 'Abierto el',
   'case.replyForm': 'Responder al cliente',

@@ -30,7 +30,7 @@ from ..automation.sla import CaseSlaHistory, SlaClock, SlaEvent, SlaMetric, SlaR
 from ..domain.auth import SYSTEM
 from ..domain.case import Case, CaseStatus
 from ..domain.errors import VersionConflict
-from ..domain.events import CaseSlaBreach, CaseSlaWarning
+from ..domain.events import CaseSlaBreach, CaseSlaWarning, CaseUpdated
 from ..domain.sla import CaseSla, SlaClockStatus, SlaClockSummary, SlaTargetName
 from ..ports.scheduler import Scheduler, Timer
 from ..timers import register
@@ -148,6 +148,11 @@ def _record(deps: Deps, case: Case, plan: _Plan) -> Case:
     updated = case.model_copy(update={"sla": plan.sla, "due_at": plan.due_at, "version": case.version + 1,
                                       "updated_at": change.now})
     case_service._write_case(change, case, updated, "case.sla_updated")
+    # Announced like any other change of the case, so open case views and queues take the new version
+    # (and an agent's next edit is not refused as stale without warning). The sla-clock consumer ignores it.
+    changed = [name for name, before, after in (("due_at", case.due_at, updated.due_at),
+                                                ("sla", case.sla, updated.sla)) if before != after]
+    change.emit(CaseUpdated(case_id=case.id, changed=changed), subject=case.id)
     for announcement in plan.announcements:
         change.emit(announcement, subject=case.id)
         change.count_metric("SlaBreaches" if isinstance(announcement, CaseSlaBreach) else "SlaWarnings")

@@ -43,7 +43,8 @@ def lambda_handler(event: SESEvent, context: object) -> dict:
         mail, receipt = record.ses.mail, record.ses.receipt
         raw = raw_mail().get(deps.settings.inbound_mail_prefix + mail.message_id).data  # BlobNotFound: retried
         outcome = inbound_mail.ingest(deps, raw, recipients=list(receipt.recipients), source_id=mail.message_id,
-                                      received_at=datetime.fromisoformat(mail.timestamp), verdicts=verdicts(receipt))
+                                      received_at=datetime.fromisoformat(mail.timestamp), verdicts=verdicts(receipt),
+                                      envelope_sender=mail.source)
         logger.info("ingested", ses_message_id=mail.message_id, outcome=outcome.outcome.value,
                     case_id=outcome.case_id, interaction_id=outcome.interaction_id, reason=outcome.reason)
         outcomes.append(outcome.model_dump(mode="json", exclude_none=True))

@@ -139,11 +139,14 @@ def test_corpus_messages_with_odd_encodings_still_open_cases(deps: Deps, world: 
     assert any(a.filename.endswith(".eml") and a.content_type == "message/rfc822" for a in attached.attachments)
 
 
-def test_mail_without_a_from_header_reaches_the_return_path_or_is_rejected(deps: Deps, world: World) -> None:
+def test_mail_without_from_reaches_the_return_path_or_envelope_sender_or_is_rejected(deps: Deps, world: World) -> None:
     body = b"Subject: no from\r\nTo: " + SUPPORT.encode() + b"\r\n\r\nHello, who am I?\r\n"
     outcome = send(deps, b"Return-Path: <frank@example.net>\r\n" + body)
     assert outcome.outcome is Outcome.CASE_OPENED
     assert deps.store.get_customer(outcome.customer_id).emails == ["frank@example.net"]
+    enveloped = send(deps, body + b"(sent again)\r\n", envelope_sender="gina@example.net")
+    assert enveloped.outcome is Outcome.CASE_OPENED  # the SMTP MAIL FROM / SES source as the last resort
+    assert deps.store.get_customer(enveloped.customer_id).emails == ["gina@example.net"]
     assert send(deps, body).reason == RejectionReason.NO_SENDER
 
 

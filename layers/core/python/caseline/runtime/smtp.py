@@ -63,7 +63,7 @@ class InboundHandler:
         loop = asyncio.get_running_loop()
         try:
             outcome = await loop.run_in_executor(self.executor, self._ingest, raw, list(envelope.rcpt_tos),
-                                                 received_at)
+                                                 received_at, envelope.mail_from)
         except Exception:
             log.exception("inbound mail from %s could not be stored", envelope.mail_from)
             return "451 4.3.0 Could not store the message; try again later"
@@ -72,9 +72,10 @@ class InboundHandler:
         number = f" #{outcome.case_number}" if outcome.case_number else ""
         return f"250 2.0.0 OK {outcome.outcome.value} {target}{number}"
 
-    def _ingest(self, raw: bytes, recipients: list[str], received_at: datetime) -> IngestOutcome:
+    def _ingest(self, raw: bytes, recipients: list[str], received_at: datetime,
+                mail_from: str | None = None) -> IngestOutcome:
         outcome = ingest(self.deps, raw, recipients=recipients, source_id=source_id_for(raw),
-                         received_at=received_at)
+                         received_at=received_at, envelope_sender=mail_from)
         if self.on_ingested is not None:
             self.on_ingested(outcome)
         return outcome

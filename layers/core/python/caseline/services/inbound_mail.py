@@ -101,12 +101,17 @@ def ingest(
     source_id: str,
     received_at: datetime | None = None,
     verdicts: dict[str, str] | None = None,
+    envelope_sender: str | None = None,
 ) -> IngestOutcome:
-    """Turn one received message into a case, an interaction or a recorded rejection (see the module doc)."""
+    """Turn one received message into a case, an interaction or a recorded rejection (see the module doc).
+
+    `envelope_sender` is the SMTP MAIL FROM (SES: `mail.source`): the last resort for a message whose
+    headers name nobody."""
     records = MailRecords(deps.store)
     try:
         return _ingest(deps, records, raw, recipients=[r.strip().lower() for r in recipients if r.strip()],
-                       source_id=source_id, received_at=received_at or deps.clock.now(), verdicts=verdicts or {})
+                       source_id=source_id, received_at=received_at or deps.clock.now(), verdicts=verdicts or {},
+                       envelope_sender=envelope_sender)
     except _AlreadyIngested:
         return _duplicate(records, source_id)
 
@@ -119,7 +124,7 @@ def _duplicate(records: MailRecords, source_id: str) -> IngestOutcome:
 
 
 def _ingest(deps: Deps, records: MailRecords, raw: bytes, *, recipients: list[str], source_id: str,
-            received_at: datetime, verdicts: dict[str, str]) -> IngestOutcome:
+            received_at: datetime, verdicts: dict[str, str], envelope_sender: str | None) -> IngestOutcome:
     if records.outcome_for(source_id) is not None:
         return _duplicate(records, source_id)
     settings = deps.settings
@@ -136,7 +141,7 @@ def _ingest(deps: Deps, records: MailRecords, raw: bytes, *, recipients: list[st
     classification = job.classification = classify(parsed, settings.our_domains, settings.support_addresses)
     if classification.from_us:
         return job.reject(RejectionReason.LOOP, "sent from one of our own addresses: a mail loop")
-    sender = _sender_address(parsed)
+    sender = _sender_address(parsed, envelope_sender)
     # Bounces are exempt: a batch of our notifications returning at once comes from one mail system.
     if sender is not None and classification.kind is not MessageKind.BOUNCE:
         count = records.count_message(sender, received_at, settings.mail_rate_window_seconds)
@@ -155,15 +160,18 @@ def _ingest(deps: Deps, records: MailRecords, raw: bytes, *, recipients: list[st
     return retrying(3, lambda: _conversation(job, sender))
 
 
-def _sender_address(parsed: ParsedMessage) -> str | None:
-    """From, else Reply-To, else the Return-Path the receiving server recorded: mail without a readable From
-    still reaches a customer when any of them names one."""
+def _sender_address(parsed: ParsedMessage, envelope_sender: str | None = None) -> str | None:
+    """From, else Reply-To, else the Return-Path the receiving server recorded, else the envelope sender:
+    mail without a readable From still reaches a customer when any of them names one."""
     if parsed.sender is not None:
         return parsed.sender.address
     if parsed.reply_to:
         return parsed.reply_to[0].address
-    path = (parsed.header("Return-Path") or "").strip().strip("<>").strip().lower()
-    return path if "@" in path else None
+    for candidate in (parsed.header("Return-Path"), envelope_sender):
+        path = (candidate or "").strip().strip("<>").strip().lower()
+        if "@" in path:
+            return path
+    return None
 
 
 def _failed_verdict(verdicts: dict[str, str]) -> RejectionReason | None:

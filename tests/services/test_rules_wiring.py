@@ -14,6 +14,7 @@ import boto3
 import pytest
 from caseline import bootstrap, timers
 from caseline.adapters.aws.aws_scheduler import AwsScheduler
+from caseline.automation.calendar import BusinessCalendar, Weekday, WorkingInterval
 from caseline.automation.rules import Rule
 from caseline.consumers.rules import rules_consumer
 from caseline.domain.events import CaseSlaBreach, EventEnvelope, envelope
@@ -26,6 +27,7 @@ from caseline.services.cases import get_case, open_case, update_case
 from caseline.services.commands import CustomerRef, OpenCase, RecordTimelineEvent, UpdateCase
 from caseline.services.customers import record_external_event
 from caseline.services.rule_runner import RECHECK
+from caseline.services.sla_config import TeamCalendar, put_calendar
 from caseline.settings import AdapterSet
 
 from ..conftest import World
@@ -251,6 +253,19 @@ def test_no_agent_response_in_four_business_hours_escalates_to_the_manager_once(
 
     timers.dispatch(defaults.deps, scheduled.timer)  # the scheduler delivers at least once
     assert len([n for n in defaults.notes(case.id) if n.text.startswith("Escalated")]) == 1
+
+
+def test_business_hours_come_from_the_team_calendar_the_sla_clocks_use(defaults: Desk) -> None:
+    """Billing works 10:00-12:00 on weekdays: four business hours from Monday 09:00 end Tuesday noon."""
+    short_days = BusinessCalendar(name="Billing mornings", weekly_hours={
+        day: [WorkingInterval(start="10:00", end="12:00")]
+        for day in (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI)})
+    put_calendar(defaults.deps, defaults.admin, defaults.world.billing.id, TeamCalendar(calendar=short_days),
+                 expected_version=None)
+    case = defaults.open(subject="Billing is broken")  # Monday 09:00 UTC, lands in Billing
+    scheduled = defaults.deps.scheduler.get(RECHECK, case.id)
+    assert scheduled is not None
+    assert scheduled.due_at == datetime(2026, 11, 3, 12, 0, 0, 1, tzinfo=UTC)
 
 
 def test_a_dry_run_explains_and_changes_nothing(defaults: Desk) -> None:

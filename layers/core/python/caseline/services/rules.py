@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, TypeAdapter, WithJsonSchema
 
 from ..adapters.rule_store import RuleRepository
+from ..adapters.sla_config_store import SlaConfigRepository
 from ..automation.calendar import BusinessCalendar, Weekday, WorkingInterval
 from ..automation.rules import (
     CaseFacts,
@@ -41,6 +42,7 @@ from ..domain.interaction import Direction, Interaction
 from ..domain.timeline import TimelineKind
 from .authz import check_case_access, require_role
 from .context import Change, Deps, Request
+from .sla_config import TeamCalendar
 
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,63}$"
 RESERVED_IDS = frozenset({"order"})  # PUT /rules/order reorders
@@ -306,13 +308,24 @@ def install_defaults(deps: Deps, request: Request | None = None) -> int:
 
 
 # --- what the engine sees -------------------------------------------------------------------------------
-def team_calendar(team: Team) -> BusinessCalendar:
-    """A team's working time: its own calendar once teams carry one, else 09:00-17:00 on weekdays in its zone."""
-    own = getattr(team, "calendar", None)
-    if isinstance(own, BusinessCalendar):
-        return own
+def team_calendar(team: Team, stored: BusinessCalendar | None = None) -> BusinessCalendar:
+    """A team's working time: the calendar stored for it (PUT /teams/{id}/calendar, which the SLA clocks use
+    too), else 09:00-17:00 on weekdays in the team's zone."""
+    if stored is not None:
+        return stored
     return BusinessCalendar(name=f"{team.name} office hours", time_zone=team.time_zone,
                             weekly_hours=dict.fromkeys(_WORKDAYS, OFFICE_HOURS))
+
+
+def _stored_calendars(deps: Deps, teams: list[Team]) -> dict[str, tuple[BusinessCalendar, int]]:
+    """Each team's stored calendar and its version: one GetItem per team (a desk has a handful)."""
+    repository = SlaConfigRepository(deps.store)
+    found: dict[str, tuple[BusinessCalendar, int]] = {}
+    for team in teams:
+        record = repository.get_calendar(team.id, TeamCalendar)
+        if record is not None:
+            found[team.id] = (record[0].calendar, record[1])
+    return found
 
 
 _engines: dict[tuple[Any, ...], RuleEngine] = {}
@@ -328,12 +341,14 @@ def build_engine(deps: Deps, rules: list[Rule]) -> RuleEngine:
     for agent in agents:
         for team_id in agent.team_ids:
             members[team_id].append(agent.id)
+    calendars = _stored_calendars(deps, teams)
     key = (tuple(id(rule) for rule in rules), tuple(t.model_dump_json() for t in teams),
-           tuple(sorted((k, tuple(v)) for k, v in members.items())))
+           tuple(sorted((k, tuple(v)) for k, v in members.items())),
+           tuple(sorted((team_id, version) for team_id, (_, version) in calendars.items())))
     engine = _engines.get(key)
     if engine is None:
         infos = [TeamInfo(id=t.id, name=t.name, manager_id=t.manager_id, member_ids=members[t.id],
-                          calendar=team_calendar(t)) for t in teams]
+                          calendar=team_calendar(t, calendars.get(t.id, (None, 0))[0])) for t in teams]
         default = BusinessCalendar(name="office hours", weekly_hours=dict.fromkeys(_WORKDAYS, OFFICE_HOURS))
         engine = RuleEngine(rules, calendar=default, teams=infos)
         if len(_engines) >= ENGINES_KEPT:

@@ -111,17 +111,21 @@ def test_reply_added_events_reach_the_sender_through_a_rule_with_a_dead_letter_q
 
 
 @pytest.mark.parametrize("key", SERVICE_STACKS)
-def test_only_the_sender_may_send_and_only_as_the_identity_in_the_configuration_set(
+def test_only_the_senders_may_send_and_only_as_the_identity_in_the_configuration_set(
     synth: Synthesized, key: str
 ) -> None:
-    _, sender = function_named(synth, key, "outbound_email")
-    send = [s for s in role_statements(synth, key, _role_of(sender))
-            if any(str(a).startswith("ses:") for a in _as_list(s["Action"]))]
-    assert len(send) == 1
-    assert set(_as_list(send[0]["Action"])) == {"ses:SendEmail", "ses:SendRawEmail"}
-    resources = json.dumps(send[0]["Resource"])
-    assert "identity/caseline.example.com" in resources and "configuration-set/caseline" in resources
-    assert "*" not in [r for r in _as_list(send[0]["Resource"]) if isinstance(r, str)]
+    """Replies go out from outbound_email; rules' notify/escalate emails from rules_events and timers."""
+    for name in ("outbound_email", "rules_events", "timers"):
+        _, sender = function_named(synth, key, name)
+        send = [s for s in role_statements(synth, key, _role_of(sender))
+                if any(str(a).startswith("ses:") for a in _as_list(s["Action"]))]
+        assert len(send) == 1, name
+        assert set(_as_list(send[0]["Action"])) == {"ses:SendEmail", "ses:SendRawEmail"}
+        resources = json.dumps(send[0]["Resource"])
+        assert "identity/caseline.example.com" in resources and "configuration-set/caseline" in resources
+        assert "*" not in [r for r in _as_list(send[0]["Resource"]) if isinstance(r, str)]
+        environment = sender["Properties"]["Environment"]["Variables"]
+        assert environment["CASELINE_MAIL_SENDER"] == "ses" and environment["CASELINE_SUPPORT_ADDRESSES"]
     for name in ("email_feedback", "cases_api", "inbound_email"):
         _, other = function_named(synth, key, name)
         assert not [s for s in role_statements(synth, key, _role_of(other))

@@ -44,6 +44,17 @@ class RecordingWebhooks:
         return WebhookResult(status=204, delivered=True)
 
 
+class RecordingMail:
+    """Stands in for the mail sender: keeps what would have been sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send(self, message: Any) -> str:
+        self.sent.append(message)
+        return f"local-{len(self.sent)}"
+
+
 @dataclass
 class Desk:
     platform: bootstrap.Platform
@@ -232,6 +243,8 @@ def test_no_agent_response_in_four_business_hours_escalates_to_the_manager_once(
     uow = defaults.deps.store.begin()
     uow.put_team(world.billing.model_copy(update={"manager_id": world.supervisor.id}))
     uow.commit()
+    mailed = RecordingMail()
+    defaults.deps.mail = lambda: mailed
     case = defaults.open(subject="Billing is broken")  # Monday 09:00 UTC, lands in Billing
     scheduled = defaults.deps.scheduler.get(RECHECK, case.id)
     assert scheduled is not None
@@ -250,6 +263,12 @@ def test_no_agent_response_in_four_business_hours_escalates_to_the_manager_once(
     assert timer_run["matched"] == ["no-agent-response-escalate"]
     notify = next(a for a in timer_run["actions"] if a["type"] == "notify")
     assert notify["recipients"] == [world.supervisor.id] and notify["result"] == "notified"
+    assert notify["emailed"] == {world.supervisor.id: "sent"}
+    emails = [m for m in mailed.sent if m.recipients == (world.supervisor.email,)]
+    assert len(emails) == 2  # the escalation and the notification, each also an @mention note
+    for email in emails:
+        assert f"[#{case.number}]" in email.subject and b"Auto-Submitted: auto-generated" in email.raw
+        assert email.case_id == case.id
 
     timers.dispatch(defaults.deps, scheduled.timer)  # the scheduler delivers at least once
     assert len([n for n in defaults.notes(case.id) if n.text.startswith("Escalated")]) == 1

@@ -108,16 +108,20 @@ class OutboundEmail(Construct):
             subscriptions.LambdaSubscription(feedback.function, dead_letter_queue=self.subscription_dead_letters)
         )
 
-        sender.role.add_to_policy(
+        self.grant_send(sender)
+        self.rule = events_backbone.add_consumer("outbound-email", sender, detail_types=[REPLY_ADDED])
+        self.dead_letter_queues = [DeadLetterQueue("email-feedback-subscription", self.subscription_dead_letters)]
+        if feedback.dead_letter_queue is not None:
+            self.dead_letter_queues.append(DeadLetterQueue("email-feedback", feedback.dead_letter_queue))
+
+    def grant_send(self, made: CaselineFunction) -> None:
+        """Let a function send through this identity and configuration set (and nothing else in SES)."""
+        made.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["ses:SendEmail", "ses:SendRawEmail"],
                 resources=[self.identity_arn, self.configuration_set_arn],
             )
         )
-        self.rule = events_backbone.add_consumer("outbound-email", sender, detail_types=[REPLY_ADDED])
-        self.dead_letter_queues = [DeadLetterQueue("email-feedback-subscription", self.subscription_dead_letters)]
-        if feedback.dead_letter_queue is not None:
-            self.dead_letter_queues.append(DeadLetterQueue("email-feedback", feedback.dead_letter_queue))
 
     def _publish_dkim(self, sending_domain: str, zone_name: str, hosted_zone_id: str) -> None:
         """Easy DKIM's three CNAMEs: in the deployment's zone when the support domain is in it, else as outputs

@@ -166,6 +166,13 @@ class ServiceStack(cdk.Stack):
         self.rules = RuleAutomation(self, "Rules", settings=settings, functions=self.functions,
                                     events_backbone=self.events, clocks=self.sla, table_arn=table.table_arn,
                                     key=data.key)
+        # Rules notify and escalate by email too: the rules consumer and the timers (rules.recheck) send.
+        for made in (self.rules.consumer, self.sla.timers):
+            self.outbound_email.grant_send(made)
+            for name, value in {"MAIL_SENDER": "ses", "SES_CONFIGURATION_SET": settings.ses_configuration_set,
+                                "SUPPORT_ADDRESSES": ",".join(config.inbound_addresses),
+                                "SUPPORT_TEAM_NAME": settings.support_team_name}.items():
+                made.function.add_environment(f"CASELINE_{name}", value)
         self.routing = RoutingAutomation(self, "Routing", settings=settings, functions=self.functions,
                                          events_backbone=self.events, clocks=self.sla, table_arn=table.table_arn,
                                          key=data.key)

@@ -6,6 +6,7 @@ the tests build a platform explicitly and install it with `use()`.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 from collections.abc import Callable
@@ -61,7 +62,8 @@ def build(
     ids = ids or UlidIds()
     deps = Deps(store=store, clock=clock, ids=ids, settings=settings,
                 metrics=metrics or _metrics(settings), blobs=blobs or _blobs(settings, clock),
-                scheduler=_scheduler(settings, table, ids, clock), webhooks=_webhooks(settings))
+                scheduler=_scheduler(settings, table, ids, clock), webhooks=_webhooks(settings),
+                mail=functools.cache(lambda: mail_sender(settings)))
     return Platform(settings=settings, table=table, deps=deps, idempotency=lambda: idempotency_layer)
 
 

@@ -185,3 +185,21 @@ def _unique(addresses: Sequence[str]) -> list[str]:
         if address.lower() not in (s.lower() for s in seen):
             seen.append(address)
     return seen
+
+
+def compose_staff_notice(*, support_address: str, team_name: str, to: Mailbox, case_id: str, case_number: int,
+                         case_subject: str, text: str, notice_id: str, sent_at: datetime) -> OutgoingMail:
+    """A notification to a staff member (a rule's notify or escalate): plain text, the case token in the
+    subject so a reply threads back to the case, and Auto-Submitted so that no autoresponder answers it."""
+    message_id = make_message_id(case_id, notice_id, _domain(support_address))
+    subject = with_subject_token(f"{text[:120] or 'Case needs attention'} — {case_subject}", case_number)
+    message = EmailMessage(policy=SMTP)
+    message["From"] = _mailbox(Mailbox(support_address, f"{team_name} via Caseline"))
+    message["To"] = _mailbox(to)
+    message["Subject"] = subject
+    message["Date"] = format_datetime(sent_at)
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(f"{text}\n\nCase #{case_number}: {case_subject}\n", subtype="plain", charset="utf-8")
+    return OutgoingMail(raw=message.as_bytes(policy=SMTP), sender=support_address, recipients=(to.address,),
+                        message_id=message_id, subject=subject, case_id=case_id)

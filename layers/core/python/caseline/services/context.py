@@ -14,6 +14,7 @@ from ..domain.errors import DomainError, VersionConflict
 from ..domain.events import EventData, envelope
 from ..ports.blobs import BlobStore
 from ..ports.clock import Clock, Ids
+from ..ports.mail import MailSender
 from ..ports.scheduler import Scheduler
 from ..ports.webhooks import WebhookSender
 from ..settings import Settings
@@ -38,6 +39,8 @@ class Deps:
     blobs: BlobStore | None = None  # attachments; bootstrap always provides one
     scheduler: Scheduler | None = None  # timers; bootstrap always provides one
     webhooks: WebhookSender | None = None  # rules' outgoing webhooks; bootstrap always provides one
+    # Staff notifications by email; a factory, so that functions which never send build no client.
+    mail: Callable[[], MailSender] | None = None
 
 
 @dataclass(frozen=True)

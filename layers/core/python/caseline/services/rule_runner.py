@@ -40,10 +40,13 @@ from ..automation.rules import (
     SendReply,
 )
 from ..automation.sla import SlaMetric
+from ..domain.agents import Agent
 from ..domain.audit import FieldChange
 from ..domain.case import Case, CaseStatus
 from ..domain.errors import AlreadyExists, DomainError, RuleViolation, VersionConflict
 from ..domain.events import CaseOpened, CaseStatusChanged, EventEnvelope, NoteAdded, ReplyAdded
+from ..mail.compose import Mailbox, compose_staff_notice
+from ..ports.mail import MailSendError
 from ..ports.scheduler import Timer
 from ..ports.webhooks import WebhookUnavailable
 from .cases import add_note, add_reply, assign_case, update_case
@@ -231,18 +234,40 @@ def _note(deps: Deps, request: Request, case_id: str, text: str) -> str:
 
 
 def _notify(deps: Deps, request: Request, case: Case, fired: FiredAction) -> dict[str, Any]:
-    """Until email notifications exist, recipients are @mentioned in an internal note (which notifies them)."""
-    handles = [agent.handle for agent in (deps.store.get_agent(a) for a in fired.agent_ids) if agent is not None]
-    decision: dict[str, Any] = {"recipients": list(fired.agent_ids), "channel": "note"}
+    """Recipients are @mentioned in an internal note (the workspace shows it) and sent an email."""
+    agents = [agent for agent in (deps.store.get_agent(a) for a in fired.agent_ids) if agent is not None]
+    decision: dict[str, Any] = {"recipients": list(fired.agent_ids), "channel": "note+email"}
     if fired.note:
         decision["note"] = fired.note
-    if not handles:
+    if not agents:
         return {**decision, "result": "nobody to notify"}
+    handles = " ".join("@" + agent.handle for agent in agents)
     if isinstance(fired.action, Escalate):
-        text = f"Escalated to {' '.join('@' + h for h in handles)}: {fired.text or 'by rule ' + fired.rule_id}"
+        text = f"Escalated to {handles}: {fired.text or 'by rule ' + fired.rule_id}"
     else:
-        text = f"{' '.join('@' + h for h in handles)} {fired.text or ''}".strip()
-    return {**decision, "result": "notified", "interaction_id": _note(deps, request, case.id, text)}
+        text = f"{handles} {fired.text or ''}".strip()
+    note_id = _note(deps, request, case.id, text)
+    return {**decision, "result": "notified", "interaction_id": note_id,
+            "emailed": _email_staff(deps, case, agents, text, note_id)}
+
+
+def _email_staff(deps: Deps, case: Case, agents: list[Agent], text: str, note_id: str) -> dict[str, str]:
+    """Per recipient: "sent", or why not. A failed email never undoes the note, which already notified."""
+    if deps.mail is None or not deps.settings.support_addresses:
+        return {agent.id: "no mail sender configured" for agent in agents}
+    sender = deps.mail()
+    results: dict[str, str] = {}
+    for agent in agents:
+        notice = compose_staff_notice(
+            support_address=deps.settings.support_addresses[0], team_name=deps.settings.support_team_name,
+            to=Mailbox(agent.email, agent.name), case_id=case.id, case_number=case.number,
+            case_subject=case.subject, text=text, notice_id=f"{note_id}{agent.id}", sent_at=deps.clock.now())
+        try:
+            sender.send(notice)
+            results[agent.id] = "sent"
+        except MailSendError as exc:
+            results[agent.id] = f"failed: {exc}"
+    return results
 
 
 def explanation(occasion: Occasion, evaluation: Evaluation, applied: dict[str, Any],

@@ -180,6 +180,12 @@ def test_a_new_timer_supersedes_the_running_execution(cloud: Cloud) -> None:
     refresh_sla(cloud.platform.deps, case_id)
     first = scheduler.get(SLA_TIMER, case_id)
     assert first is not None and first.handle
+    # moto runs executions on a thread of their own, and stopping one before that thread has started it
+    # fails inside moto: wait until the execution's first event is in its history.
+    deadline = time.monotonic() + 10
+    while not cloud.sfn.get_execution_history(executionArn=first.handle)["events"]:
+        assert time.monotonic() < deadline, "the first execution never started"
+        time.sleep(0.02)
     # The case changed meanwhile (say its priority): the consumer sets the timer again.
     from caseline.ports.scheduler import Timer
 

@@ -34,15 +34,7 @@ class RegionalApiDomain(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         region = cdk.Stack.of(self).region
-        zone = route53.HostedZone.from_hosted_zone_attributes(
-            self, "Zone", hosted_zone_id=config.hosted_zone_id, zone_name=config.domain_name
-        )
-        certificate = acm.Certificate(
-            self,
-            "Certificate",
-            domain_name=config.api_domain,
-            validation=acm.CertificateValidation.from_dns(zone),
-        )
+        zone, certificate = zone_and_certificate(self, config, config.api_domain)
         self.domain = apigw.DomainName(
             self,
             "Domain",
@@ -91,3 +83,16 @@ class _EvaluatedDomainTarget:
             hosted_zone_id=self._domain.domain_name_alias_hosted_zone_id,
             evaluate_target_health=True,
         )
+
+
+def zone_and_certificate(
+    scope: Construct, config: DeploymentConfig, domain_name: str
+) -> tuple[route53.IHostedZone, acm.Certificate]:
+    """The deployment's hosted zone and a DNS-validated certificate for one of its names, in `scope`."""
+    zone = route53.HostedZone.from_hosted_zone_attributes(
+        scope, "Zone", hosted_zone_id=config.hosted_zone_id, zone_name=config.domain_name
+    )
+    certificate = acm.Certificate(
+        scope, "Certificate", domain_name=domain_name, validation=acm.CertificateValidation.from_dns(zone)
+    )
+    return zone, certificate

@@ -25,7 +25,6 @@ import jsii
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
-from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -37,6 +36,7 @@ from constructs import Construct
 
 from ..config import DeploymentConfig
 from ..nag import acknowledge, logical_id
+from .api_domain import zone_and_certificate
 from .events import EventBackbone
 from .functions import CaselineFunction, retention
 from .storage import TABLE_READ_WRITE, grant_table_data
@@ -216,15 +216,7 @@ class WebSocketDomain(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         region = cdk.Stack.of(self).region
-        zone = route53.HostedZone.from_hosted_zone_attributes(
-            self, "Zone", hosted_zone_id=config.hosted_zone_id, zone_name=config.domain_name
-        )
-        certificate = acm.Certificate(
-            self,
-            "Certificate",
-            domain_name=config.websocket_domain,
-            validation=acm.CertificateValidation.from_dns(zone),
-        )
+        zone, certificate = zone_and_certificate(self, config, config.websocket_domain)
         self.domain = apigwv2.DomainName(
             self,
             "Domain",

@@ -5,13 +5,20 @@ thread (threading.local) so that WAL readers run in parallel: on the local gatew
 25-item queries and 10% writes it was no faster at 1 thread and up to 20% slower at 4-8 threads, because
 the work is mostly Python (JSON, validation) under the GIL and every extra connection has a cold page
 cache. The lock also means a read never waits in SQLite's busy handler, which sleeps in steps of up to
-100 ms. WAL still matters: readers in other processes (a CLI on the same data directory) do not block the
-writer, and `busy_timeout` covers writers there. Objects opening the same file in this process share a
-per-file write lock, so they queue in Python too.
+100 ms.
+
+Writers queue without that sleep across processes too (`caseline dev --workers N` runs the gateway in
+several processes on one file): a write transaction first takes this process's per-file lock, then an
+exclusive `flock` on `<file>.write-lock`, which the kernel hands to the next waiter the moment it is
+released. Only then does `BEGIN IMMEDIATE` run, so it finds the database free. WAL lets readers in every
+process go on while one writes; `busy_timeout` still covers writers that do not take the lock (an older
+build, the sqlite3 shell).
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -40,6 +47,7 @@ class SqliteDatabase:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._write_lock = _file_write_lock(self.path)
+        self._lock_fd: int | None = os.open(f"{self.path}.write-lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         # check_same_thread=False: the lock, not the creating thread, owns the connection.
         self._conn: sqlite3.Connection | None = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
@@ -71,7 +79,9 @@ class SqliteDatabase:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: committed when the block ends, rolled back when it raises."""
-        with self._lock, self._write_lock:
+        # The write locks come before the connection's, so this process's readers go on while a writer waits
+        # for another process to finish.
+        with self._write_lock, self._other_processes_wait(), self._lock:
             conn = self._open()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -82,11 +92,24 @@ class SqliteDatabase:
                     conn.execute("ROLLBACK")
                 raise
 
+    @contextmanager
+    def _other_processes_wait(self) -> Iterator[None]:
+        if self._lock_fd is None:
+            raise sqlite3.ProgrammingError(f"database {self.path} is closed")
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
         remove = getattr(self, "_remove_directory", None)
         if remove is not None:
             remove()

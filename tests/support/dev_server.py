@@ -33,13 +33,15 @@ class DevServer:
     process: subprocess.Popen | None = None
     output: list[str] = field(default_factory=list)
     smtp_port: int = field(default_factory=lambda: free_port())  # never the shared default 2525
+    workers: int = 1
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, seed: bool = False, timeout: float = 60) -> None:
-        args = [*CASELINE, "dev", "--data-dir", str(self.data_dir), "--port", str(self.port)]
+        args = [*CASELINE, "dev", "--data-dir", str(self.data_dir), "--port", str(self.port),
+                "--workers", str(self.workers)]
         if not seed:
             args.append("--no-seed")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "CASELINE_SMTP_PORT": str(self.smtp_port)}

@@ -20,7 +20,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_dev(args: argparse.Namespace) -> int:
     from .runtime.server import serve
 
-    serve(_settings(args), host=args.host, port=args.port, seed=not args.no_seed)
+    serve(_settings(args), host=args.host, port=args.port, seed=not args.no_seed, workers=args.workers)
     return 0
 
 
@@ -106,6 +106,8 @@ def parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8080)
     dev.add_argument("--no-seed", action="store_true", help="do not seed demo data on first start")
+    dev.add_argument("--workers", type=_positive, default=1, metavar="N",
+                     help="serve HTTP and SMTP from N processes, one per core you want to use (default 1)")
     dev.set_defaults(run=cmd_dev)
 
     schemas = commands.add_parser("schemas", help="regenerate schemas/ (OpenAPI and event JSON Schemas)")
@@ -131,6 +133,13 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("email")
     token.set_defaults(run=cmd_token)
     return root
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

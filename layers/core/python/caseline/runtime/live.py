@@ -29,15 +29,16 @@ GOING_AWAY_CLOSE_CODE = 1001
 
 class LiveSocket:
     def __init__(self, tokens: LocalTokens, live: realtime.LiveUpdates, hub: WebSocketHub, *,
-                 max_connection_seconds: int = realtime.CONNECTION_TTL_SECONDS) -> None:
+                 max_connection_seconds: int = realtime.CONNECTION_TTL_SECONDS, connection_prefix: str = "") -> None:
         self.tokens = tokens
+        self.connection_prefix = connection_prefix  # names the process holding the socket (`workers.py`)
         self.live = live
         self.hub = hub
         self.max_connection_seconds = max_connection_seconds
 
     async def serve(self, websocket: WebSocket) -> None:
         await websocket.accept()
-        connection_id = uuid.uuid4().hex
+        connection_id = self.connection_prefix + uuid.uuid4().hex
         try:
             principal = principal_from_claims(self.tokens.verify(websocket.query_params.get("token", "")))
             self.hub.attach(connection_id, websocket.send_text, lambda code: _close(websocket, code))

@@ -1,12 +1,15 @@
-"""`caseline dev`: the whole platform in one process on 127.0.0.1.
+"""`caseline dev`: the whole platform on 127.0.0.1, in one process or (`--workers N`) several.
 
 API gateway + the same function handlers, Swagger UI, the outbox dispatcher, a TTL sweeper, and data in
-a SQLite file under the data directory (seeded with demo data on first start).
+a SQLite file under the data directory (seeded with demo data on first start). With several processes, all
+serve HTTP and SMTP and only the first runs the dispatcher, timers and sweeper (see `workers.py`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -31,11 +34,13 @@ from .live import LiveSocket
 from .mail_routes import mail_routes
 from .signin import LocalSignIn
 from .tokens import TOKEN_LIFETIME_SECONDS, LocalTokens
+from .workers import PrimaryLink, RoutedPusher, WorkerPlan, Workers, connection_prefix, port_is_free, shared_socket
 
 REPO_ROOT = Path(__file__).resolve().parents[5]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 SPA_DIR = REPO_ROOT / "web" / "agent" / "dist"
 PURGE_EVERY_SECONDS = 60
+LIVE_CONNECTIONS_FILE = "live-connections.sqlite3"  # who holds a WebSocket; reset when `caseline dev` starts
 
 
 @dataclass
@@ -57,6 +62,12 @@ class LocalPlatform:
     metrics: MemoryMetrics
     hub: WebSocketHub | None = None
     timers: TimerRunner | None = None  # fires due timers (SLA clocks, rule rechecks, routing)
+    pusher: RoutedPusher | None = None
+
+    def wake_timers(self) -> None:
+        """A timer was set in another process: look for due ones now."""
+        if self.timers is not None:
+            self.timers.wake()
 
     def token_for(self, login: DevLogin) -> str:
         return issue_token(self.tokens, login)
@@ -80,16 +91,23 @@ class LocalPlatform:
         self.dispatcher.stop()
 
 
-def build_local(settings: Settings) -> LocalPlatform:
+def build_local(settings: Settings, *, worker: int = 0, primary: PrimaryLink | None = None) -> LocalPlatform:
+    """The platform of `caseline dev`'s primary process, or (`worker` > 0, `primary` given) of a worker.
+
+    A worker's gateway wakes the primary after writes and asks it for the metrics; its timers are fired by
+    the primary's runner, which it wakes when it sets one.
+    """
     if settings.adapters is not AdapterSet.EMBEDDED:
         raise ValueError("caseline dev runs on the embedded adapters")
     metrics = MemoryMetrics()
-    platform = bootstrap.build(settings, metrics=metrics)
+    platform = bootstrap.build(settings, metrics=metrics if primary is None else primary)
     bootstrap.use(platform)
     table = platform.table
     assert isinstance(table, SqliteTable)
     hub = WebSocketHub()
-    live = bootstrap.live_updates(settings, hub=hub)
+    pusher = RoutedPusher(hub)
+    live = bootstrap.live_updates(settings, hub=pusher,
+                                  table=SqliteTable(Path(settings.data_dir) / LIVE_CONNECTIONS_FILE))
     mail = bootstrap.mail_sender(settings)
     dispatcher = OutboxDispatcher(
         table, platform.deps, local_consumers(live, mail),
@@ -98,7 +116,8 @@ def build_local(settings: Settings) -> LocalPlatform:
     )
     tokens = LocalTokens(settings)
     sign_in = LocalSignIn(lambda: dev_logins(platform), lambda login, lifetime: issue_token(tokens, login, lifetime))
-    local_routes = [*sign_in.routes(), WebSocketRoute("/ws", LiveSocket(tokens, live, hub).serve)]
+    live_socket = LiveSocket(tokens, live, hub, connection_prefix=connection_prefix(worker))
+    local_routes = [*sign_in.routes(), WebSocketRoute("/ws", live_socket.serve)]
 
     def openapi() -> dict:
         from ..api.openapi import openapi_document
@@ -111,6 +130,8 @@ def build_local(settings: Settings) -> LocalPlatform:
         return swagger_page("/api/openapi.json")
 
     def metric_page() -> dict:
+        if primary is not None:
+            return primary.metrics()  # the consumers, and so the counters, run in the primary
         stats = dispatcher.stats
         return {"business": metrics.snapshot(),
                 "outbox": {"delivered": stats.delivered, "retried": stats.retried,
@@ -119,10 +140,16 @@ def build_local(settings: Settings) -> LocalPlatform:
     gateway = LocalGateway(
         functions_dir=FUNCTIONS_DIR, tokens=tokens, max_body_bytes=settings.max_body_bytes,
         openapi=openapi, swagger_html=swagger, metrics=metric_page, spa_dir=SPA_DIR,
-        on_request_done=dispatcher.notify,
+        on_request_done=dispatcher.notify if primary is None else primary.wake,
         extra_routes=[*blob_routes(platform.deps.blobs), *mail_routes(mail), *local_routes],
     )
-    return LocalPlatform(platform, tokens, dispatcher, gateway, metrics, hub, _timer_runner(platform, dispatcher))
+    if primary is not None:
+        scheduler = platform.deps.scheduler
+        assert isinstance(scheduler, LocalScheduler)
+        scheduler.wake_on_set(primary.wake_timers)
+        return LocalPlatform(platform, tokens, dispatcher, gateway, metrics, hub, None, pusher)
+    return LocalPlatform(platform, tokens, dispatcher, gateway, metrics, hub, _timer_runner(platform, dispatcher),
+                         pusher)
 
 
 def _timer_runner(platform: bootstrap.Platform, dispatcher: OutboxDispatcher) -> TimerRunner:
@@ -139,29 +166,73 @@ def _timer_runner(platform: bootstrap.Platform, dispatcher: OutboxDispatcher) ->
     return TimerRunner(scheduler, fire, platform.deps.clock)
 
 
-def serve(settings: Settings, *, host: str, port: int, seed: bool = True) -> None:
+def serve(settings: Settings, *, host: str, port: int, seed: bool = True, workers: int = 1) -> None:
+    """Run `caseline dev` until Ctrl-C / SIGTERM; with `workers` > 1, in that many processes."""
+    shared = workers > 1
+    # SO_REUSEPORT would quietly share a port with another `caseline dev`: refuse a busy HTTP port, as a plain
+    # bind would, and run without SMTP when its port is busy, as a single process does.
+    if shared and not port_is_free(host, port):
+        raise SystemExit(f"Port {port} is in use; stop the other server or choose another --port.")
+    smtp_free = not shared or port_is_free(settings.smtp_host, settings.smtp_port)
+    (Path(settings.data_dir) / LIVE_CONNECTIONS_FILE).unlink(missing_ok=True)  # nobody is connected yet
     local = build_local(settings)
     logins = _seed(local) if seed else []
     _install_rules(local)
+    listener = shared_socket(host, port) if shared else None
+    pool = None
+    if shared:
+        pool = Workers(settings, host=host, port=port, count=workers, smtp=smtp_free, wake=local.dispatcher.notify,
+                       wake_timers=local.wake_timers, record=local.metrics.add,
+                       metrics=local.gateway.metrics)
+        pool.start()
+        assert local.pusher is not None
+        local.pusher.forward = pool.push
     local.start_background()
-    _print_banner(local, host, port, logins)
+    _print_banner(local, host, port, logins, workers)
     from .smtp import start_for_dev
 
-    smtp = start_for_dev(local.platform.deps, local.dispatcher.notify)
+    if smtp_free:
+        smtp = start_for_dev(local.platform.deps, local.dispatcher.notify, shared=shared)
+    else:
+        smtp = None
+        print(f"  SMTP              not started: {settings.smtp_host}:{settings.smtp_port} is in use; "
+              "set CASELINE_SMTP_PORT")
+    try:
+        _run_http(local, host, port, listener)
+    finally:
+        if smtp is not None:
+            smtp.stop()
+        if pool is not None:
+            pool.stop()
+        local.stop()
+        print("Caseline stopped.")
+
+
+def serve_worker(plan: WorkerPlan, primary: PrimaryLink) -> None:
+    """A worker process of `caseline dev --workers N`: HTTP and SMTP on the shared ports, until told to stop."""
+    local = build_local(plan.settings, worker=plan.index, primary=primary)
+    assert local.hub is not None
+    threading.Thread(target=primary.listen, args=(local.hub,), name="primary-link", daemon=True).start()
+    from .smtp import start_for_dev
+
+    smtp = start_for_dev(local.platform.deps, primary.wake, shared=True, quiet=True) if plan.smtp else None
+    listener = shared_socket(plan.host, plan.port)
+    primary.link.send("ready", plan.index)
+    try:
+        _run_http(local, plan.host, plan.port, listener)
+    finally:
+        if smtp is not None:
+            smtp.stop()
+
+
+def _run_http(local: LocalPlatform, host: str, port: int, listener: socket.socket | None) -> None:
     config = uvicorn.Config(local.gateway.app(), host=host, port=port, log_level="warning",
                             access_log=False, lifespan="off")
     # uvicorn finishes open requests on Ctrl-C / SIGTERM, then re-raises the signal it caught through the
     # handler that was there before; make SIGTERM end as quietly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        uvicorn.Server(config).run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if smtp is not None:
-            smtp.stop()
-        local.stop()
-        print("Caseline stopped.")
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[listener] if listener is not None else None)
 
 
 def issue_token(tokens: LocalTokens, login: DevLogin, lifetime: int = TOKEN_LIFETIME_SECONDS) -> str:
@@ -217,9 +288,10 @@ def _seed(local: LocalPlatform) -> list[DevLogin]:
     return dev_logins(local.platform)
 
 
-def _print_banner(local: LocalPlatform, host: str, port: int, logins: list[DevLogin]) -> None:
+def _print_banner(local: LocalPlatform, host: str, port: int, logins: list[DevLogin], workers: int = 1) -> None:
     base = f"http://{host}:{port}"
-    print(f"Caseline is running at {base}")
+    processes = f" ({workers} processes)" if workers > 1 else ""
+    print(f"Caseline is running at {base}{processes}")
     print(f"  Agent workspace   {base}/")
     print(f"  API docs          {base}/api/docs")
     print(f"  Health / metrics  {base}/health  {base}/metrics")

@@ -89,15 +89,35 @@ class LenientSMTP(SMTP):
 
 
 class _Controller(Controller):
+    """aiosmtpd's controller, able to share its port with the other processes of `caseline dev --workers N`."""
+
+    def __init__(self, handler: Any, *, reuse_port: bool = False, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.reuse_port = reuse_port
+
     def factory(self) -> SMTP:
         return LenientSMTP(self.handler, **self.SMTP_kwargs)
+
+    def _create_server(self) -> Any:
+        if not self.reuse_port:
+            return super()._create_server()
+        return self.loop.create_server(self._factory_invoker, host=self.hostname, port=self.port,
+                                       ssl=self.ssl_context, reuse_port=True)
+
+    def _trigger_server(self) -> None:
+        # The controller checks its factory by connecting to its own port; on a shared port that connection
+        # may reach another process, so build one protocol object on the loop instead.
+        if not self.reuse_port:
+            super()._trigger_server()
+            return
+        self.loop.call_soon_threadsafe(self._factory_invoker)
 
 
 class SmtpServer:
     """Start/stop wrapper: aiosmtpd runs its own event loop on a thread of its own."""
 
     def __init__(self, deps: Deps, *, host: str | None = None, port: int | None = None, workers: int = 8,
-                 on_ingested: Callable[[IngestOutcome], None] | None = None) -> None:
+                 on_ingested: Callable[[IngestOutcome], None] | None = None, reuse_port: bool = False) -> None:
         settings = deps.settings
         self.host = host or settings.smtp_host
         self.port = settings.smtp_port if port is None else port
@@ -106,6 +126,7 @@ class SmtpServer:
         self.controller = _Controller(
             self.handler, hostname=self.host, port=self.port, server_hostname="caseline.localhost",
             data_size_limit=settings.mail_max_bytes, enable_SMTPUTF8=True, decode_data=False,
+            reuse_port=reuse_port,
         )
 
     def start(self) -> None:
@@ -118,9 +139,14 @@ class SmtpServer:
             self.executor.shutdown(wait=True, cancel_futures=False)
 
 
-def start_for_dev(deps: Deps, notify: Callable[[], None]) -> SmtpServer | None:
-    """Start the SMTP server for `caseline dev`; a busy port is reported, not fatal (the API still runs)."""
-    server = SmtpServer(deps, on_ingested=lambda _outcome: notify())
+def start_for_dev(deps: Deps, notify: Callable[[], None], *, shared: bool = False,
+                  quiet: bool = False) -> SmtpServer | None:
+    """Start the SMTP server for `caseline dev`; a busy port is reported, not fatal (the API still runs).
+
+    `shared`: every process of `caseline dev --workers N` listens on the port (SO_REUSEPORT), and the kernel
+    spreads connections over them; the caller has checked that no other program holds the port.
+    """
+    server = SmtpServer(deps, on_ingested=lambda _outcome: notify(), reuse_port=shared)
     try:
         server.start()
     except (OSError, RuntimeError) as exc:
@@ -129,8 +155,9 @@ def start_for_dev(deps: Deps, notify: Callable[[], None]) -> SmtpServer | None:
               "set CASELINE_SMTP_PORT")
         return None
     threading.Thread(target=_warm_language_detector, args=(deps,), name="language-warm-up", daemon=True).start()
-    addresses = ", ".join(deps.settings.support_addresses)
-    print(f"  SMTP (inbound)    smtp://{server.host}:{server.port}  accepting mail for {addresses}")
+    if not quiet:
+        addresses = ", ".join(deps.settings.support_addresses)
+        print(f"  SMTP (inbound)    smtp://{server.host}:{server.port}  accepting mail for {addresses}")
     return server
 
 

@@ -96,6 +96,10 @@ class TimerRunner:
         self.scheduler.records.delete(timer.kind, timer.subject, token=scheduled.token)
         return True
 
+    def wake(self) -> None:
+        """Look for due timers now rather than after the idle wait (a timer was set elsewhere)."""
+        self._wake.set()
+
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="timer-runner", daemon=True)

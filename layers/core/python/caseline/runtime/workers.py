@@ -1,0 +1,261 @@
+"""`caseline dev --workers N`: the local platform in N processes that share its ports.
+
+One Python process runs Python on one core at a time, so a single `caseline dev` tops out at one core however
+many threads it has. With `--workers N` the first process (the primary) spawns N-1 more, each a fresh
+interpreter. Every process serves HTTP (the API, the SPA, `/ws`) and SMTP on the same ports - each binds
+them with SO_REUSEPORT and the kernel spreads new connections over the processes - with its own copies of
+the function handlers, on the one SQLite file (writers take turns through the adapter's file lock).
+
+Only the primary runs what must run once: the outbox dispatcher and its consumers, the timer runner and
+the TTL sweep. A pipe between each worker and the primary (a `Link`) carries:
+
+- worker -> primary: `ready` once it serves; `wake` after a write, so the dispatcher looks now instead of
+  at its next poll, and `timers` after setting a timer, for the timer runner; each business metric it
+  records (`metric`), and `metrics` requests: the figures and the dispatcher's counters are kept in the
+  primary, so `/metrics` shows the same whichever process answers;
+- primary -> worker: `push`, a live update for a WebSocket the worker holds, and `metrics` answers.
+
+The realtime consumer runs in the primary, so a live update reaches a socket through the process that holds
+it, as in AWS it reaches one through API Gateway's management API. A connection id names its process:
+`w<index>.<random hex>`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from ..adapters.embedded.websocket_hub import WebSocketHub
+from ..ports.connections import Pusher
+from ..settings import Settings
+
+READY_TIMEOUT_SECONDS = 120
+METRICS_TIMEOUT_SECONDS = 5
+
+
+def connection_prefix(index: int) -> str:
+    """What the ids of the WebSockets that process `index` holds start with (the primary is 0)."""
+    return f"w{index}."
+
+
+def holder_of(connection_id: str) -> int | None:
+    """The index of the process that holds a connection, from its id; None for an id of another shape."""
+    head, dot, _ = connection_id.partition(".")
+    if not dot or not head.startswith("w") or not head[1:].isdigit():
+        return None
+    return int(head[1:])
+
+
+class Link:
+    """One end of the pipe between the primary and a worker; any thread may send on it."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._sending = threading.Lock()
+
+    def send(self, *message: Any) -> bool:
+        """False when the other process is gone."""
+        try:
+            with self._sending:
+                self.connection.send(message)
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def receive(self) -> tuple[Any, ...]:
+        """The next message; raises EOFError (or OSError) once the other end has closed."""
+        return self.connection.recv()
+
+
+class RoutedPusher(Pusher):
+    """The primary's pusher: its own sockets through its hub, the others' through the worker holding them."""
+
+    def __init__(self, hub: WebSocketHub) -> None:
+        self.hub = hub
+        self.forward: Callable[[int, str, bytes], bool] | None = None  # set once the workers run
+
+    def push(self, connection_id: str, payload: bytes) -> bool:
+        holder = holder_of(connection_id)
+        if not holder or self.forward is None:
+            return self.hub.push(connection_id, payload)
+        return self.forward(holder, connection_id, payload)
+
+
+# --- the primary's side ---------------------------------------------------------------------------------------
+@dataclass
+class _Worker:
+    index: int
+    process: multiprocessing.process.BaseProcess
+    link: Link
+    ready: threading.Event = field(default_factory=threading.Event)
+    alive: bool = True
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    """What a worker process needs to start; pickled into it by multiprocessing's spawn."""
+
+    settings: Settings
+    index: int
+    host: str
+    port: int
+    smtp: bool  # serve SMTP too (its port was free when the primary started)
+    connection: Connection
+
+
+class Workers:
+    """The primary's handle on its workers: starts them, forwards pushes, answers what they ask."""
+
+    def __init__(self, settings: Settings, *, host: str, port: int, count: int, smtp: bool,
+                 wake: Callable[[], None], wake_timers: Callable[[], None],
+                 record: Callable[[str, float, str], None], metrics: Callable[[], dict[str, Any]]) -> None:
+        self.settings = settings
+        self.host = host
+        self.port = port
+        self.count = count
+        self.smtp = smtp
+        self.wake = wake
+        self.wake_timers = wake_timers
+        self.record = record
+        self.metrics = metrics
+        self._workers: dict[int, _Worker] = {}
+
+    def start(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
+        """Spawn the workers and wait until each one serves (so load spreads from the first connection)."""
+        context = multiprocessing.get_context("spawn")
+        for index in range(1, self.count):
+            ours, theirs = context.Pipe(duplex=True)
+            plan = WorkerPlan(self.settings, index, self.host, self.port, self.smtp, theirs)
+            process = context.Process(target=run_worker, args=(plan,), name=f"caseline-worker-{index}",
+                                      daemon=True)
+            process.start()
+            theirs.close()
+            worker = _Worker(index, process, Link(ours))
+            self._workers[index] = worker
+            threading.Thread(target=self._listen, args=(worker,), name=f"worker-{index}-link",
+                             daemon=True).start()
+        for worker in self._workers.values():
+            if not worker.ready.wait(timeout) or not worker.alive:
+                self.stop()
+                raise RuntimeError(f"worker {worker.index} did not start (exit code {worker.process.exitcode})")
+
+    def push(self, index: int, connection_id: str, payload: bytes) -> bool:
+        worker = self._workers.get(index)
+        if worker is None or not worker.alive:
+            return False  # its process is gone, and its sockets with it
+        return worker.link.send("push", connection_id, payload)
+
+    def _listen(self, worker: _Worker) -> None:
+        while True:
+            try:
+                message = worker.link.receive()
+            except (EOFError, OSError):
+                break
+            kind = message[0]
+            if kind == "wake":
+                self.wake()
+            elif kind == "timers":
+                self.wake_timers()
+            elif kind == "metric":
+                self.record(*message[1:])
+            elif kind == "ready":
+                worker.ready.set()
+            elif kind == "metrics":
+                worker.link.send("metrics", message[1], self.metrics())
+        worker.alive = False
+        worker.ready.set()
+        if worker.process.exitcode not in (None, 0, -15):
+            print(f"Caseline worker {worker.index} stopped (exit code {worker.process.exitcode}).", flush=True)
+
+    def stop(self, timeout: float = 10) -> None:
+        for worker in self._workers.values():
+            if worker.process.is_alive():
+                worker.process.terminate()  # SIGTERM: uvicorn finishes open requests, then exits
+        for worker in self._workers.values():
+            worker.process.join(timeout)
+            if worker.process.is_alive():
+                worker.process.kill()
+            worker.link.connection.close()
+
+
+# --- the worker's side ----------------------------------------------------------------------------------------
+class PrimaryLink:
+    """A worker's handle on the primary."""
+
+    def __init__(self, link: Link) -> None:
+        self.link = link
+        self._ids = itertools.count(1)
+        self._answers: dict[int, dict[str, Any]] = {}
+        self._answered = threading.Condition()
+
+    def wake(self) -> None:
+        self.link.send("wake")
+
+    def wake_timers(self) -> None:
+        self.link.send("timers")
+
+    def add(self, name: str, value: float, unit: str = "Count") -> None:
+        """The metrics port of a worker: every figure goes to the primary's."""
+        self.link.send("metric", name, value, unit)
+
+    def metrics(self) -> dict[str, Any]:
+        request = next(self._ids)
+        self.link.send("metrics", request)
+        with self._answered:
+            if not self._answered.wait_for(lambda: request in self._answers, METRICS_TIMEOUT_SECONDS):
+                raise TimeoutError("the primary process did not answer")
+            return self._answers.pop(request)
+
+    def listen(self, hub: WebSocketHub) -> None:
+        """Deliver what the primary sends until it goes away (then this worker has no reason to live)."""
+        while True:
+            try:
+                message = self.link.receive()
+            except (EOFError, OSError):
+                return
+            if message[0] == "push":
+                hub.push(message[1], message[2])
+            elif message[0] == "metrics":
+                with self._answered:
+                    self._answers[message[1]] = message[2]
+                    self._answered.notify_all()
+
+
+def run_worker(plan: WorkerPlan) -> None:
+    """A worker process's body: the gateway (HTTP + `/ws`) and SMTP on the shared ports, nothing else."""
+    from .server import serve_worker
+
+    serve_worker(plan, PrimaryLink(Link(plan.connection)))
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """No other program listens on host:port. Checked before binding with SO_REUSEPORT, which would otherwise
+    quietly share the port with another `caseline dev` of the same user."""
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection's TIME_WAIT is fine
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def shared_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port that the other processes of `caseline dev` may bind too."""
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(False)
+    return sock
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -155,8 +155,9 @@ def free_port() -> int:
 class Server:
     """`caseline dev --no-seed` in its own process, as a developer starts it."""
 
-    def __init__(self, data_dir: Path, log: Path) -> None:
+    def __init__(self, data_dir: Path, log: Path, workers: int = 1) -> None:
         self.data_dir = data_dir
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -164,8 +165,9 @@ class Server:
 
     def start(self, timeout: float = 120) -> float:
         args = [sys.executable, "-m", "caseline.cli", "dev", "--data-dir", str(self.data_dir),
-                "--port", str(self.port), "--no-seed"]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+                "--port", str(self.port), "--no-seed", "--workers", str(self.workers)]
+        # A port of its own for the SMTP server too, so a run never meets another `caseline dev`'s.
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "CASELINE_SMTP_PORT": str(free_port())}
         started = time.perf_counter()
         with self.log.open("w") as out:
             self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
@@ -181,24 +183,51 @@ class Server:
             time.sleep(0.2)
         raise TimeoutError("caseline dev did not become healthy")
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used so far, from /proc/<pid>/stat."""
+    def pids(self) -> list[int]:
+        """The server's process and the worker processes it started (`--workers`)."""
         assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        pids, seen = [self.process.pid], 0
+        while seen < len(pids):
+            pid = pids[seen]
+            seen += 1
+            try:
+                tasks = list(Path(f"/proc/{pid}/task").iterdir())
+            except OSError:
+                continue
+            for task in tasks:
+                try:
+                    pids += [int(child) for child in (task / "children").read_text().split()]
+                except (OSError, ValueError):
+                    continue
+        return pids
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server's processes have used so far, from /proc/<pid>/stat."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def cpu_waits(self) -> dict[str, int]:
         """Nanoseconds each server thread has spent runnable but waiting for a CPU (schedstat), by thread.
 
         On a shared machine this shows how much of the latency is the scheduler's rather than the server's.
         """
-        assert self.process is not None
         waits: dict[str, int] = {}
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+        for pid in self.pids():
             try:
-                waits[task.name] = int((task / "schedstat").read_text().split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # a thread that ended meanwhile
+                tasks = list(Path(f"/proc/{pid}/task").iterdir())
+            except OSError:
+                continue
+            for task in tasks:
+                try:
+                    waits[task.name] = int((task / "schedstat").read_text().split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue  # a thread that ended meanwhile
         return waits
 
     def stop(self) -> None:
@@ -478,8 +507,9 @@ def profile_server(server: Server, workload: Workload, seconds: float, out: Path
         print("\n--profile needs py-spy: .venv/bin/pip install py-spy")
         return
     assert server.process is not None
-    recorder = subprocess.Popen([spy, "record", "--pid", str(server.process.pid), "--gil", "--rate", "250",
-                                 "--duration", str(int(seconds)), "--format", "raw", "--output", str(out)],
+    recorder = subprocess.Popen([spy, "record", "--pid", str(server.process.pid), "--subprocesses", "--gil",
+                                 "--rate", "250", "--duration", str(int(seconds)), "--format", "raw",
+                                 "--output", str(out)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     phase = measure(server, "10", closed_loop(server.url, workload, 10, seconds))
     recorder.wait()
@@ -505,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--quick", action="store_true", help="1,000 customers and short phases")
     size.add_argument("--smoke", action="store_true", help="a tiny dataset and one-second phases")
     parser.add_argument("--cache-dir", type=Path, default=CACHE, help="where seeded datasets are kept")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="caseline dev --workers: server processes (default: one per core)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch data directory and server log")
     parser.add_argument("--profile", type=float, metavar="SECONDS",
                         help="afterwards, sample the server with py-spy for this long and print where time goes")
@@ -525,11 +557,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     shutil.copytree(data.data_dir, scratch / "data")
     print(f"Copied to a scratch data directory in {time.perf_counter() - started:.1f} s")
-    server = Server(scratch / "data", scratch / "server.log")
+    server = Server(scratch / "data", scratch / "server.log", args.workers)
     failed = 0
     try:
-        print(f"Server ready in {server.start():.1f} s at {server.url} (caseline dev --no-seed, pid "
-              f"{server.process.pid if server.process else '?'})")
+        print(f"Server ready in {server.start():.1f} s at {server.url} (caseline dev --no-seed "
+              f"--workers {args.workers}, pid {server.process.pid if server.process else '?'})")
         workload_tokens = LocalTokens(Settings(data_dir=scratch / "data"))
         workload = Workload(data, workload_tokens)
         warmup = measure(server, "warm-up", closed_loop(server.url, workload, 10, profile.warmup))

@@ -1,8 +1,8 @@
-"""`caseline dev --workers 2`: two processes on one port, as a developer runs it to use two cores.
+"""`caseline dev --workers 2`: two serving processes on one port and a primary running the consumers.
 
-Real HTTP, WebSockets and SMTP against the running server. Which process takes a new connection is the
-kernel's choice, so the tests open connections until both processes hold some, and check what crosses
-between them: live updates, the dispatcher's wake-ups and the metrics the primary keeps.
+Real HTTP, WebSockets and SMTP against the running server. Which worker takes a new connection is the
+kernel's choice, so the tests open connections until both hold some, and check what crosses between the
+processes: live updates, the dispatcher's wake-ups and the metrics the primary keeps.
 """
 
 from __future__ import annotations
@@ -80,14 +80,14 @@ def test_a_live_update_reaches_sockets_held_by_either_process(two_workers) -> No
     token = _token(server, "ada@caseline.dev")
     with ExitStack() as stack:
         sockets = []
-        for _ in range(40):  # new connections until each process holds at least one
+        for _ in range(40):  # new connections until each worker holds at least one
             ws = stack.enter_context(connect(f"ws://127.0.0.1:{server.port}/ws?token={token}", open_timeout=WAIT))
             ws.send(json.dumps({"action": "ping"}))
             assert json.loads(ws.recv(timeout=WAIT)) == {"type": "pong"}  # registered by now
             sockets.append(ws)
-            if set(_holders(server.data_dir).values()) == {0, 1}:
+            if set(_holders(server.data_dir).values()) == {1, 2}:
                 break
-        assert set(_holders(server.data_dir).values()) == {0, 1}, "the kernel never picked the worker"
+        assert set(_holders(server.data_dir).values()) == {1, 2}, "the kernel gave every socket to one worker"
         opened = httpx.post(server.url + "/cases", headers={"Authorization": f"Bearer {token}"}, json={
             "channel": "email", "subject": "Seen everywhere", "text": "hello",
             "requester": {"customer_id": world.alice_id}})
@@ -162,10 +162,10 @@ def test_stopping_the_primary_stops_every_worker(dev_server: DevServer) -> None:
     assert dev_server.process is not None
     workers = {pid for pid in _children(dev_server.process.pid)
                if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()}
-    assert len(workers) == 2
+    assert len(workers) == 3
     assert dev_server.stop(signal.SIGTERM) == 0
     assert "Caseline stopped." in dev_server.output[-1]
-    assert "(3 processes)" in dev_server.output[-1]
+    assert "(3 worker processes" in dev_server.output[-1]
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
                 and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
 

@@ -167,43 +167,61 @@ def _timer_runner(platform: bootstrap.Platform, dispatcher: OutboxDispatcher) ->
 
 
 def serve(settings: Settings, *, host: str, port: int, seed: bool = True, workers: int = 1) -> None:
-    """Run `caseline dev` until Ctrl-C / SIGTERM; with `workers` > 1, in that many processes."""
-    shared = workers > 1
-    # SO_REUSEPORT would quietly share a port with another `caseline dev`: refuse a busy HTTP port, as a plain
-    # bind would, and run without SMTP when its port is busy, as a single process does.
-    if shared and not port_is_free(host, port):
+    """Run `caseline dev` until Ctrl-C / SIGTERM.
+
+    `workers` = 1: everything in this process. More: that many worker processes serve HTTP and SMTP, and
+    this one (the primary) runs the dispatcher, the timers and the sweep for them (see `workers.py`).
+    """
+    if workers > 1 and not port_is_free(host, port):
+        # SO_REUSEPORT would quietly share the port with another `caseline dev`; refuse it as a plain bind would.
         raise SystemExit(f"Port {port} is in use; stop the other server or choose another --port.")
-    smtp_free = not shared or port_is_free(settings.smtp_host, settings.smtp_port)
     (Path(settings.data_dir) / LIVE_CONNECTIONS_FILE).unlink(missing_ok=True)  # nobody is connected yet
     local = build_local(settings)
     logins = _seed(local) if seed else []
     _install_rules(local)
-    listener = shared_socket(host, port) if shared else None
-    pool = None
-    if shared:
-        pool = Workers(settings, host=host, port=port, count=workers, smtp=smtp_free, wake=local.dispatcher.notify,
-                       wake_timers=local.wake_timers, record=local.metrics.add,
-                       metrics=local.gateway.metrics)
-        pool.start()
-        assert local.pusher is not None
-        local.pusher.forward = pool.push
+    if workers > 1:
+        _serve_with_workers(local, host, port, workers, logins)
+        return
     local.start_background()
-    _print_banner(local, host, port, logins, workers)
+    _print_banner(local, host, port, logins)
     from .smtp import start_for_dev
 
-    if smtp_free:
-        smtp = start_for_dev(local.platform.deps, local.dispatcher.notify, shared=shared)
-    else:
-        smtp = None
-        print(f"  SMTP              not started: {settings.smtp_host}:{settings.smtp_port} is in use; "
-              "set CASELINE_SMTP_PORT")
+    smtp = start_for_dev(local.platform.deps, local.dispatcher.notify)
     try:
-        _run_http(local, host, port, listener)
+        _run_http(local, host, port, None)
     finally:
         if smtp is not None:
             smtp.stop()
-        if pool is not None:
-            pool.stop()
+        local.stop()
+        print("Caseline stopped.")
+
+
+def _serve_with_workers(local: LocalPlatform, host: str, port: int, workers: int, logins: list[DevLogin]) -> None:
+    settings = local.platform.settings
+    smtp = port_is_free(settings.smtp_host, settings.smtp_port)  # a busy SMTP port: run without, as one process does
+    pool = Workers(settings, host=host, port=port, count=workers, smtp=smtp, wake=local.dispatcher.notify,
+                   wake_timers=local.wake_timers, record=local.metrics.add, metrics=local.gateway.metrics)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        pool.start()
+        assert local.pusher is not None
+        local.pusher.forward = pool.push
+        local.start_background()
+        _print_banner(local, host, port, logins, workers)
+        if smtp:
+            addresses = ", ".join(settings.support_addresses)
+            print(f"  SMTP (inbound)    smtp://{settings.smtp_host}:{settings.smtp_port}  accepting mail for "
+                  f"{addresses}")
+        else:
+            print(f"  SMTP              not started: {settings.smtp_host}:{settings.smtp_port} is in use; "
+                  "set CASELINE_SMTP_PORT")
+        while pool.running():
+            time.sleep(0.5)
+        print("Every worker process has stopped.")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        pool.stop()
         local.stop()
         print("Caseline stopped.")
 
@@ -218,6 +236,7 @@ def serve_worker(plan: WorkerPlan, primary: PrimaryLink) -> None:
     smtp = start_for_dev(local.platform.deps, primary.wake, shared=True, quiet=True) if plan.smtp else None
     listener = shared_socket(plan.host, plan.port)
     primary.link.send("ready", plan.index)
+    # Ctrl-C reaches every process of the terminal's group; each worker finishes its requests and exits.
     try:
         _run_http(local, plan.host, plan.port, listener)
     finally:
@@ -290,7 +309,7 @@ def _seed(local: LocalPlatform) -> list[DevLogin]:
 
 def _print_banner(local: LocalPlatform, host: str, port: int, logins: list[DevLogin], workers: int = 1) -> None:
     base = f"http://{host}:{port}"
-    processes = f" ({workers} processes)" if workers > 1 else ""
+    processes = f" ({workers} worker processes, and this one for events and timers)" if workers > 1 else ""
     print(f"Caseline is running at {base}{processes}")
     print(f"  Agent workspace   {base}/")
     print(f"  API docs          {base}/api/docs")

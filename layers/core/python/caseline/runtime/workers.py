@@ -1,13 +1,15 @@
-"""`caseline dev --workers N`: the local platform in N processes that share its ports.
+"""`caseline dev --workers N`: the local platform in N worker processes and a primary.
 
 One Python process runs Python on one core at a time, so a single `caseline dev` tops out at one core however
-many threads it has. With `--workers N` the first process (the primary) spawns N-1 more, each a fresh
-interpreter. Every process serves HTTP (the API, the SPA, `/ws`) and SMTP on the same ports - each binds
-them with SO_REUSEPORT and the kernel spreads new connections over the processes - with its own copies of
-the function handlers, on the one SQLite file (writers take turns through the adapter's file lock).
+many threads it has. With `--workers N` the process the developer started (the primary) spawns N workers,
+each a fresh interpreter. The workers serve HTTP (the API, the SPA, `/ws`) and SMTP: each binds the ports
+with SO_REUSEPORT and the kernel spreads new connections over them. Each has its own copies of the function
+handlers, on the one SQLite file (writers take turns through the adapter's file lock).
 
-Only the primary runs what must run once: the outbox dispatcher and its consumers, the timer runner and
-the TTL sweep. A pipe between each worker and the primary (a `Link`) carries:
+The primary serves no requests. It runs what must run once, the outbox dispatcher with every consumer, the
+timer runner and the TTL sweep, so their work never holds a serving process's GIL while a request waits;
+the operating system shares the cores among the processes instead. A pipe between each worker and the
+primary (a `Link`) carries:
 
 - worker -> primary: `ready` once it serves; `wake` after a write, so the dispatcher looks now instead of
   at its next poll, and `timers` after setting a timer, for the timer runner; each business metric it
@@ -17,7 +19,7 @@ the TTL sweep. A pipe between each worker and the primary (a `Link`) carries:
 
 The realtime consumer runs in the primary, so a live update reaches a socket through the process that holds
 it, as in AWS it reaches one through API Gateway's management API. A connection id names its process:
-`w<index>.<random hex>`.
+`w<index>.<random hex>` (index 0, the single process of `--workers 1`, pushes to its own hub).
 """
 
 from __future__ import annotations
@@ -129,7 +131,7 @@ class Workers:
     def start(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         """Spawn the workers and wait until each one serves (so load spreads from the first connection)."""
         context = multiprocessing.get_context("spawn")
-        for index in range(1, self.count):
+        for index in range(1, self.count + 1):
             ours, theirs = context.Pipe(duplex=True)
             plan = WorkerPlan(self.settings, index, self.host, self.port, self.smtp, theirs)
             process = context.Process(target=run_worker, args=(plan,), name=f"caseline-worker-{index}",
@@ -144,6 +146,10 @@ class Workers:
             if not worker.ready.wait(timeout) or not worker.alive:
                 self.stop()
                 raise RuntimeError(f"worker {worker.index} did not start (exit code {worker.process.exitcode})")
+
+    def running(self) -> bool:
+        """Whether any worker still serves."""
+        return any(worker.alive and worker.process.is_alive() for worker in self._workers.values())
 
     def push(self, index: int, connection_id: str, payload: bytes) -> bool:
         worker = self._workers.get(index)

@@ -165,9 +165,27 @@ def test_stopping_the_primary_stops_every_worker(dev_server: DevServer) -> None:
     assert len(workers) == 3
     assert dev_server.stop(signal.SIGTERM) == 0
     assert "Caseline stopped." in dev_server.output[-1]
-    assert "(3 worker processes" in dev_server.output[-1]
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
                 and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
+
+
+def test_workers_stop_when_the_primary_dies(dev_server: DevServer) -> None:
+    dev_server.workers = 2
+    dev_server.start()
+    assert dev_server.process is not None
+    workers = {pid for pid in _children(dev_server.process.pid)
+               if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()}
+    assert len(workers) == 2
+    dev_server.process.kill()  # no chance to stop them itself
+    dev_server.process.wait()
+
+    def gone() -> bool:
+        return not [pid for pid in workers if Path(f"/proc/{pid}").exists()
+                    and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
+
+    _wait_for(gone, "the workers to notice and stop")
+    with pytest.raises(httpx.TransportError):
+        httpx.get(dev_server.url + "/health", timeout=2)
 
 
 def test_a_busy_port_is_refused_rather_than_shared(tmp_path: Path) -> None:

@@ -8,8 +8,10 @@ serve HTTP and SMTP and only the first runs the dispatcher, timers and sweeper (
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import socket
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -36,10 +38,12 @@ from .signin import LocalSignIn
 from .tokens import TOKEN_LIFETIME_SECONDS, LocalTokens
 from .workers import PrimaryLink, RoutedPusher, WorkerPlan, Workers, connection_prefix, port_is_free, shared_socket
 
+log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[5]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 SPA_DIR = REPO_ROOT / "web" / "agent" / "dist"
 PURGE_EVERY_SECONDS = 60
+CHECKPOINT_EVERY_SECONDS = 1.0
 LIVE_CONNECTIONS_FILE = "live-connections.sqlite3"  # who holds a WebSocket; reset when `caseline dev` starts
 
 
@@ -77,6 +81,24 @@ class LocalPlatform:
         if self.timers is not None:
             self.timers.start()
         threading.Thread(target=self._sweep, name="ttl-sweeper", daemon=True).start()
+        self.defer_checkpoints()
+        threading.Thread(target=self._checkpoint, name="wal-checkpointer", daemon=True).start()
+
+    def defer_checkpoints(self) -> None:
+        """No request's commit checkpoints the WAL: the primary's checkpointer thread does, every second."""
+        table = self.platform.table
+        assert isinstance(table, SqliteTable)
+        table.defer_checkpoints()
+
+    def _checkpoint(self) -> None:
+        table = self.platform.table
+        assert isinstance(table, SqliteTable)
+        while True:
+            time.sleep(CHECKPOINT_EVERY_SECONDS)
+            try:
+                table.checkpoint_wal()
+            except sqlite3.Error:
+                log.exception("WAL checkpoint failed; trying again")
 
     def _sweep(self) -> None:
         table = self.platform.table
@@ -229,6 +251,7 @@ def _serve_with_workers(local: LocalPlatform, host: str, port: int, workers: int
 def serve_worker(plan: WorkerPlan, primary: PrimaryLink) -> None:
     """A worker process of `caseline dev --workers N`: HTTP and SMTP on the shared ports, until told to stop."""
     local = build_local(plan.settings, worker=plan.index, primary=primary)
+    local.defer_checkpoints()
     assert local.hub is not None
     threading.Thread(target=primary.listen, args=(local.hub,), name="primary-link", daemon=True).start()
     from .smtp import start_for_dev

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
+import signal
 import socket
 import threading
 from collections.abc import Callable
@@ -219,11 +221,13 @@ class PrimaryLink:
             return self._answers.pop(request)
 
     def listen(self, hub: WebSocketHub) -> None:
-        """Deliver what the primary sends until it goes away (then this worker has no reason to live)."""
+        """Deliver what the primary sends until it goes away; then this worker stops too."""
         while True:
             try:
                 message = self.link.receive()
             except (EOFError, OSError):
+                # The primary is gone, and with it the consumers and timers: stop serving, as Ctrl-C would.
+                os.kill(os.getpid(), signal.SIGTERM)
                 return
             if message[0] == "push":
                 hub.push(message[1], message[2])

@@ -113,6 +113,13 @@ class SqliteTable(Table):
     def close(self) -> None:
         self._db.close()
 
+    def defer_checkpoints(self) -> None:
+        """Leave WAL checkpoints to `checkpoint_wal()` (see `SqliteDatabase.defer_checkpoints`)."""
+        self._db.defer_checkpoints()
+
+    def checkpoint_wal(self) -> tuple[int, int, int]:
+        return self._db.checkpoint()
+
     def __enter__(self) -> SqliteTable:
         return self
 

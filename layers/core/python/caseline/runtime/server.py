@@ -8,6 +8,7 @@ serve HTTP and SMTP and only the first runs the dispatcher, timers and sweeper (
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import signal
 import socket
@@ -209,6 +210,7 @@ def serve(settings: Settings, *, host: str, port: int, seed: bool = True, worker
     from .smtp import start_for_dev
 
     smtp = start_for_dev(local.platform.deps, local.dispatcher.notify)
+    _freeze_startup_objects()
     try:
         _run_http(local, host, port, None)
     finally:
@@ -258,6 +260,7 @@ def serve_worker(plan: WorkerPlan, primary: PrimaryLink) -> None:
 
     smtp = start_for_dev(local.platform.deps, primary.wake, shared=True, quiet=True) if plan.smtp else None
     listener = shared_socket(plan.host, plan.port)
+    _freeze_startup_objects()
     primary.link.send("ready", plan.index)
     # Ctrl-C reaches every process of the terminal's group; each worker finishes its requests and exits.
     try:
@@ -265,6 +268,17 @@ def serve_worker(plan: WorkerPlan, primary: PrimaryLink) -> None:
     finally:
         if smtp is not None:
             smtp.stop()
+
+
+def _freeze_startup_objects() -> None:
+    """Hide what start-up built from the garbage collector: it lives as long as the process anyway.
+
+    Modules, pydantic schemas, handlers and routes are about 140,000 objects, and a full collection walked
+    them all, 75-130 ms on a 2-core machine, paid by whichever request's allocation set it off. Frozen, they
+    are never walked, and a full collection costs what the requests themselves left behind.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _run_http(local: LocalPlatform, host: str, port: int, listener: socket.socket | None) -> None:

@@ -34,8 +34,9 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -155,27 +156,76 @@ def server_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-def in_process(total: int, senders: list[str]) -> None:
-    from caseline import bootstrap
+def in_process(total: int, senders: list[str], *, profile: str | None = None) -> None:
     from caseline.mail import classify, detect_language, parse_message, split_reply
+    from caseline.runtime.server import build_local
     from caseline.services.inbound_mail import ingest, source_id_for
     from caseline.settings import Settings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's note about httpx
+        from starlette.testclient import TestClient
 
-    platform = bootstrap.build(Settings(data_dir=Path(tempfile.mkdtemp(prefix="caseline-mail-bench-")) / "data"))
-    deps = platform.deps
+    # What `caseline dev` builds: the platform, the outbox dispatcher with every local consumer, the gateway.
+    local = build_local(Settings(data_dir=Path(tempfile.mkdtemp(prefix="caseline-mail-bench-")) / "data"))
+    deps, dispatcher = local.platform.deps, local.dispatcher
+    spent: Counter[str] = Counter()
+    dispatcher.consumers = [replace(c, handle=_timed(c.name, c.handle, spent)) for c in dispatcher.consumers]
+    api = TestClient(local.gateway.app())
+    api.__enter__()  # one event loop thread for every request, as a server has
+    token = local.tokens.issue(subject="bench", role=Role.ADMIN, caseline_id=deps.ids.new(), name="Bench",
+                               email="bench@caseline.localhost")
+    api.headers["Authorization"] = f"Bearer {token}"
     rng = random.Random(7)
     shared = Shared()
-    raws = [message(n, senders[n % len(senders)], shared, rng) for n in range(total)]
-    ingest(deps, raws[0], recipients=[SUPPORT], source_id="warm-up")  # loads the language models
+    senders_of = [senders[n % len(senders)] for n in range(total)]
+    first = ingest(deps, message(0, senders_of[0], shared, rng), recipients=[SUPPORT], source_id="warm-up")
+    dispatcher.drain()  # the warm-up message loads the language models
+    api.get(f"/cases/{first.case_id}", params={"limit": 1}).raise_for_status()
     print(machine())
     print(load_average())
 
-    def cost(step) -> tuple[float, float]:
+    # Each message as the server handles it: ingest, the consumers for what it wrote, one API read. Messages
+    # are written as they go, so that one in five replies to an earlier case of its sender.
+    cpu_of: Counter[str] = Counter()
+    wall_of: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    events = Counter(dispatcher.stats.by_type)
+    spent.clear()
+
+    def timed(name: str, step):
         cpu, wall = time.process_time(), time.perf_counter()
-        for raw in raws[1:]:
+        result = step()
+        cpu_of[name] += time.process_time() - cpu
+        wall_of[name] += time.perf_counter() - wall
+        return result
+
+    raws: list[bytes] = []
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)  # CPU, not waits
+        profiler.enable()
+    for n in range(1, total):
+        raw = message(n, senders_of[n], shared, rng)
+        raws.append(raw)
+        outcome = timed("ingest", lambda raw=raw: ingest(deps, raw, recipients=[SUPPORT],
+                                                         source_id=source_id_for(raw)))
+        outcomes[outcome.outcome.value] += 1
+        if outcome.outcome.value == "case_opened":
+            shared.cases_by_sender[senders_of[n]] = outcome.case_number
+        timed("dispatch", dispatcher.drain)
+        if outcome.case_id:
+            timed("read", lambda: api.get(f"/cases/{outcome.case_id}", params={"limit": 1}).raise_for_status())
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+
+    def cost(step) -> float:
+        cpu = time.process_time()
+        for raw in raws:
             step(raw)
-        count = len(raws) - 1
-        return (time.process_time() - cpu) / count, (time.perf_counter() - wall) / count
+        return (time.process_time() - cpu) / len(raws)
 
     parsed = {raw: parse_message(raw) for raw in raws}
     settings = deps.settings
@@ -185,15 +235,41 @@ def in_process(total: int, senders: list[str]) -> None:
         split_reply(parsed[raw].text)
 
     rows = [
-        ["parse_message", *cost(parse_message)],
-        ["classify + split_reply", *cost(classify_and_split)],
-        ["detect_language", *cost(lambda raw: detect_language(parsed[raw].text, settings.languages))],
-        ["ingest (all of it, stored)", *cost(lambda raw: ingest(deps, raw, recipients=[SUPPORT],
-                                                                source_id=source_id_for(raw)))],
+        ["parse_message", cost(parse_message), None],
+        ["classify + split_reply", cost(classify_and_split), None],
+        ["detect_language", cost(lambda raw: detect_language(parsed[raw].text, settings.languages)), None],
     ]
-    print(markdown_table(["per message", "CPU ms", "wall ms"],
-                         [[name, f"{cpu * 1000:.2f}", f"{wall * 1000:.2f}"] for name, cpu, wall in rows]))
+    count = len(raws)
+    events = Counter(dispatcher.stats.by_type) - events
+    consumers_cpu = sum(spent.values())
+    rows += [
+        ["ingest (all of it, stored)", cpu_of["ingest"] / count, wall_of["ingest"] / count],
+        *[[f"consumer {name}", value / count, None] for name, value in spent.most_common()],
+        ["dispatcher itself (stream, markers, checkpoint)", (cpu_of["dispatch"] - consumers_cpu) / count, None],
+        ["outbox dispatch, all consumers", cpu_of["dispatch"] / count, wall_of["dispatch"] / count],
+        ["GET /cases/{id}?limit=1 (local gateway)", cpu_of["read"] / count, wall_of["read"] / count],
+        ["total per message", sum(cpu_of.values()) / count, sum(wall_of.values()) / count],
+    ]
+
+    def ms(value: float | None) -> str:
+        return "" if value is None else f"{value * 1000:.2f}"
+
+    print(f"{count} messages: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    print("events dispatched: " + ", ".join(f"{k} {v}" for k, v in sorted(events.items())))
+    print(markdown_table(["per message", "CPU ms", "wall ms"], [[name, ms(cpu), ms(wall)] for name, cpu, wall in rows]))
     print(load_average())
+    api.__exit__(None, None, None)
+
+
+def _timed(name: str, handle, spent: Counter[str]):
+    def run(deps, event) -> None:
+        cpu = time.process_time()
+        try:
+            handle(deps, event)
+        finally:
+            spent[name] += time.process_time() - cpu
+
+    return run
 
 
 def main() -> int:
@@ -201,12 +277,14 @@ def main() -> int:
     parser.add_argument("-n", "--messages", type=int, default=2000)
     parser.add_argument("--quick", action="store_true", help="200 messages")
     parser.add_argument("--clients", type=int, default=8, help="concurrent SMTP connections")
-    parser.add_argument("--in-process", action="store_true", help="call ingest directly: cost per message")
+    parser.add_argument("--in-process", action="store_true",
+                        help="call ingest, the consumers and the API directly: CPU per message")
+    parser.add_argument("--profile", metavar="FILE", help="with --in-process: write a cProfile of the messages")
     args = parser.parse_args()
     total = 200 if args.quick else args.messages
     senders = [f"customer{i}@example.net" for i in range(max(1, total // 10))]
     if args.in_process:
-        in_process(total, senders)
+        in_process(total, senders, profile=args.profile)
         return 0
 
     data_dir = Path(tempfile.mkdtemp(prefix="caseline-mail-bench-")) / "data"

@@ -216,7 +216,8 @@ def in_process(total: int, senders: list[str], *, profile: str | None = None) ->
             shared.cases_by_sender[senders_of[n]] = outcome.case_number
         timed("dispatch", dispatcher.drain)
         if outcome.case_id:
-            timed("read", lambda: api.get(f"/cases/{outcome.case_id}", params={"limit": 1}).raise_for_status())
+            timed("read", lambda case_id=outcome.case_id: api.get(f"/cases/{case_id}", params={"limit": 1})
+                  .raise_for_status())
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile)

@@ -27,6 +27,7 @@ and split, language detection), which is what one server process can spend per m
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import smtplib
@@ -34,7 +35,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
@@ -161,26 +161,21 @@ def in_process(total: int, senders: list[str], *, profile: str | None = None) ->
     from caseline.runtime.server import build_local
     from caseline.services.inbound_mail import ingest, source_id_for
     from caseline.settings import Settings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # starlette's note about httpx
-        from starlette.testclient import TestClient
 
     # What `caseline dev` builds: the platform, the outbox dispatcher with every local consumer, the gateway.
     local = build_local(Settings(data_dir=Path(tempfile.mkdtemp(prefix="caseline-mail-bench-")) / "data"))
     deps, dispatcher = local.platform.deps, local.dispatcher
     spent: Counter[str] = Counter()
     dispatcher.consumers = [replace(c, handle=_timed(c.name, c.handle, spent)) for c in dispatcher.consumers]
-    api = TestClient(local.gateway.app())
-    api.__enter__()  # one event loop thread for every request, as a server has
     token = local.tokens.issue(subject="bench", role=Role.ADMIN, caseline_id=deps.ids.new(), name="Bench",
                                email="bench@caseline.localhost")
-    api.headers["Authorization"] = f"Bearer {token}"
+    api = _AsgiReader(local.gateway.app(), token)
     rng = random.Random(7)
     shared = Shared()
     senders_of = [senders[n % len(senders)] for n in range(total)]
     first = ingest(deps, message(0, senders_of[0], shared, rng), recipients=[SUPPORT], source_id="warm-up")
     dispatcher.drain()  # the warm-up message loads the language models
-    api.get(f"/cases/{first.case_id}", params={"limit": 1}).raise_for_status()
+    api.read_case(first.case_id)
     print(machine())
     print(load_average())
 
@@ -216,8 +211,7 @@ def in_process(total: int, senders: list[str], *, profile: str | None = None) ->
             shared.cases_by_sender[senders_of[n]] = outcome.case_number
         timed("dispatch", dispatcher.drain)
         if outcome.case_id:
-            timed("read", lambda case_id=outcome.case_id: api.get(f"/cases/{case_id}", params={"limit": 1})
-                  .raise_for_status())
+            timed("read", lambda case_id=outcome.case_id: api.read_case(case_id))
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile)
@@ -259,7 +253,43 @@ def in_process(total: int, senders: list[str], *, profile: str | None = None) ->
     print("events dispatched: " + ", ".join(f"{k} {v}" for k, v in sorted(events.items())))
     print(markdown_table(["per message", "CPU ms", "wall ms"], [[name, ms(cpu), ms(wall)] for name, cpu, wall in rows]))
     print(load_average())
-    api.__exit__(None, None, None)
+    api.close()
+
+
+class _AsgiReader:
+    """`GET /cases/{id}?limit=1` straight into the gateway's ASGI app, on one event loop: the server's share of
+    the benchmark's poll without an HTTP client's (which runs in the load generator, not the server)."""
+
+    def __init__(self, app, token: str) -> None:
+        self.app = app
+        self.headers = [(b"authorization", f"Bearer {token}".encode()), (b"host", b"127.0.0.1")]
+        self.loop = asyncio.new_event_loop()
+
+    def read_case(self, case_id: str) -> None:
+        status = self.loop.run_until_complete(self._get(f"/cases/{case_id}", b"limit=1"))
+        if status != 200:
+            raise RuntimeError(f"GET /cases/{case_id} answered {status}")
+
+    async def _get(self, path: str, query: bytes) -> int:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
+                 "root_path": "", "headers": self.headers, "client": ("127.0.0.1", 50000),
+                 "server": ("127.0.0.1", 8000)}
+        status = 0
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        await self.app(scope, receive, send)
+        return status
+
+    def close(self) -> None:
+        self.loop.close()
 
 
 def _timed(name: str, handle, spent: Counter[str]):

@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from pathlib import Path
@@ -257,16 +258,37 @@ def in_process(total: int, senders: list[str], *, profile: str | None = None) ->
 
 
 class _AsgiReader:
-    """`GET /cases/{id}?limit=1` straight into the gateway's ASGI app, on one event loop: the server's share of
-    the benchmark's poll without an HTTP client's (which runs in the load generator, not the server)."""
+    """`GET /cases/{id}?limit=1` straight into the gateway's ASGI app: the server's share of the benchmark's
+    poll, without an HTTP client's (which runs in the load generator). As under uvicorn, one event loop runs
+    on a thread of its own for the whole run, so the handlers' worker threads are started once and reused."""
 
     def __init__(self, app, token: str) -> None:
         self.app = app
         self.headers = [(b"authorization", f"Bearer {token}".encode()), (b"host", b"127.0.0.1")]
         self.loop = asyncio.new_event_loop()
+        self.requests: asyncio.Queue | None = None
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(ready,), name="asgi-reader", daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        async def serve() -> None:
+            self.requests = asyncio.Queue()
+            ready.set()
+            while (request := await self.requests.get()) is not None:
+                path, query, answer = request
+                try:
+                    answer.set_result(await self._get(path, query))
+                except Exception as exc:
+                    answer.set_exception(exc)
+
+        self.loop.run_until_complete(serve())
 
     def read_case(self, case_id: str) -> None:
-        status = self.loop.run_until_complete(self._get(f"/cases/{case_id}", b"limit=1"))
+        answer: Future[int] = Future()
+        self.loop.call_soon_threadsafe(self.requests.put_nowait, (f"/cases/{case_id}", b"limit=1", answer))
+        status = answer.result()
         if status != 200:
             raise RuntimeError(f"GET /cases/{case_id} answered {status}")
 
@@ -289,7 +311,8 @@ class _AsgiReader:
         return status
 
     def close(self) -> None:
-        self.loop.close()
+        self.loop.call_soon_threadsafe(self.requests.put_nowait, None)
+        self.thread.join(timeout=10)
 
 
 def _timed(name: str, handle, spent: Counter[str]):

@@ -19,9 +19,13 @@
    server process used; and the machine and its load, since the load generator shares it.
 Goal: >= 200 messages/s on 2 cores with p95 (DATA → readable) under 1 s.
 
-`--in-process` skips SMTP and HTTP: it calls `ingest` on the same messages in one thread over a platform in a
-scratch directory and prints the CPU and wall time per message, and the CPU of its steps (parse, classify
-and split, language detection), which is what one server process can spend per message.
+`--in-process` skips the SMTP and HTTP servers: over what `caseline dev` builds (`build_local`, in a scratch
+directory) it takes each message through `ingest`, then the outbox dispatcher with every local consumer for
+what the message wrote, then one `GET /cases/{id}?limit=1` straight into the gateway's ASGI app, and prints the
+CPU (`time.process_time`, every thread) and wall time per message of each, the CPU of each consumer, and the
+CPU of ingest's steps measured on their own (parse, classify and split, language detection). `--profile FILE`
+adds a cProfile (CPU clock) of the messages. CPU per message, not messages per second, is the figure to
+compare: it moves much less with the machine's load.
 """
 
 from __future__ import annotations

@@ -90,20 +90,19 @@ def _atomic_write(target: Path, chunks: list[bytes] | None = None, source: IO[by
         raise
 
 
-def _make_dirs(directory: str) -> None:
+def _make_dirs(directory: str, *, parents: bool = True) -> None:
     """`Path.mkdir(parents=True, exist_ok=True)` without its pathlib work: one mkdir when the parent exists."""
     try:
         os.mkdir(directory)
-    except FileExistsError:
-        if not os.path.isdir(directory):
-            raise
     except FileNotFoundError:
         parent = os.path.dirname(directory)
-        if parent == directory:
+        if not parents or parent == directory:
             raise
         _make_dirs(parent)
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(directory)
+        _make_dirs(directory, parents=False)
+    except OSError:  # as pathlib: whatever the error (EEXIST, EACCES, EROFS), a directory that is there will do
+        if not os.path.isdir(directory):
+            raise
 
 
 class FileBlobStore(BlobStore):

@@ -19,14 +19,20 @@
    server process used; and the machine and its load, since the load generator shares it.
 Goal: >= 200 messages/s on 2 cores with p95 (DATA → readable) under 1 s.
 
-`--in-process` skips SMTP and HTTP: it calls `ingest` on the same messages in one thread over a platform in a
-scratch directory and prints the CPU and wall time per message, and the CPU of its steps (parse, classify
-and split, language detection), which is what one server process can spend per message.
+`--in-process` skips the SMTP and HTTP servers: over what `caseline dev` builds (`build_local`, in a scratch
+directory) it takes each message through `ingest`, then the outbox dispatcher with every local consumer for
+what the message wrote, then one `GET /cases/{id}?limit=1` straight into the gateway's ASGI app, and prints the
+CPU (`time.process_time`, every thread) and wall time per message of each, the CPU of each consumer, and the
+CPU of ingest's steps measured on their own (parse, classify and split, language detection). `--profile FILE`
+adds a cProfile (CPU clock) of the messages. CPU per message, not messages per second, is the figure to
+compare: it moves much less with the machine's load.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
 import os
 import random
 import smtplib
@@ -35,7 +41,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -155,27 +162,81 @@ def server_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-def in_process(total: int, senders: list[str]) -> None:
-    from caseline import bootstrap
+def in_process(total: int, senders: list[str], *, profile: str | None = None) -> None:
     from caseline.mail import classify, detect_language, parse_message, split_reply
+    from caseline.runtime.server import build_local
     from caseline.services.inbound_mail import ingest, source_id_for
     from caseline.settings import Settings
 
-    platform = bootstrap.build(Settings(data_dir=Path(tempfile.mkdtemp(prefix="caseline-mail-bench-")) / "data"))
-    deps = platform.deps
+    # What `caseline dev` builds: the platform, the outbox dispatcher with every local consumer, the gateway.
+    local = build_local(Settings(data_dir=Path(tempfile.mkdtemp(prefix="caseline-mail-bench-")) / "data"))
+    deps, dispatcher = local.platform.deps, local.dispatcher
+    spent: Counter[str] = Counter()
+    dispatcher.consumers = [replace(c, handle=_timed(c.name, c.handle, spent)) for c in dispatcher.consumers]
+    token = local.tokens.issue(subject="bench", role=Role.ADMIN, caseline_id=deps.ids.new(), name="Bench",
+                               email="bench@caseline.localhost")
+    api = _AsgiReader(local.gateway.app(), token)
     rng = random.Random(7)
     shared = Shared()
-    raws = [message(n, senders[n % len(senders)], shared, rng) for n in range(total)]
-    ingest(deps, raws[0], recipients=[SUPPORT], source_id="warm-up")  # loads the language models
+    senders_of = [senders[n % len(senders)] for n in range(total)]
+    first = ingest(deps, message(0, senders_of[0], shared, rng), recipients=[SUPPORT], source_id="warm-up")
+    dispatcher.drain()  # the warm-up message loads the language models
+    api.read_case(first.case_id)
     print(machine())
     print(load_average())
 
-    def cost(step) -> tuple[float, float]:
+    # Each message as the server handles it: ingest, the consumers for what it wrote, one API read. Messages
+    # are written as they go, so that one in five replies to an earlier case of its sender.
+    cpu_of: Counter[str] = Counter()
+    wall_of: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    events = Counter(dispatcher.stats.by_type)
+    spent.clear()
+
+    def timed(name: str, step):
         cpu, wall = time.process_time(), time.perf_counter()
-        for raw in raws[1:]:
+        result = step()
+        cpu_of[name] += time.process_time() - cpu
+        wall_of[name] += time.perf_counter() - wall
+        return result
+
+    raws: list[bytes] = []
+    collecting: dict[str, float] = {"since": 0.0, "spent": 0.0}
+
+    def garbage_collection(phase: str, info: dict) -> None:  # CPU of the cyclic collector, inside the rest
+        if phase == "start":
+            collecting["since"] = time.process_time()
+        else:
+            collecting["spent"] += time.process_time() - collecting["since"]
+
+    gc.callbacks.append(garbage_collection)
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)  # CPU, not waits
+        profiler.enable()
+    for n in range(1, total):
+        raw = message(n, senders_of[n], shared, rng)
+        raws.append(raw)
+        outcome = timed("ingest", lambda raw=raw: ingest(deps, raw, recipients=[SUPPORT],
+                                                         source_id=source_id_for(raw)))
+        outcomes[outcome.outcome.value] += 1
+        if outcome.outcome.value == "case_opened":
+            shared.cases_by_sender[senders_of[n]] = outcome.case_number
+        timed("dispatch", dispatcher.drain)
+        if outcome.case_id:
+            timed("read", lambda case_id=outcome.case_id: api.read_case(case_id))
+    gc.callbacks.remove(garbage_collection)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+
+    def cost(step) -> float:
+        cpu = time.process_time()
+        for raw in raws:
             step(raw)
-        count = len(raws) - 1
-        return (time.process_time() - cpu) / count, (time.perf_counter() - wall) / count
+        return (time.process_time() - cpu) / len(raws)
 
     parsed = {raw: parse_message(raw) for raw in raws}
     settings = deps.settings
@@ -185,15 +246,100 @@ def in_process(total: int, senders: list[str]) -> None:
         split_reply(parsed[raw].text)
 
     rows = [
-        ["parse_message", *cost(parse_message)],
-        ["classify + split_reply", *cost(classify_and_split)],
-        ["detect_language", *cost(lambda raw: detect_language(parsed[raw].text, settings.languages))],
-        ["ingest (all of it, stored)", *cost(lambda raw: ingest(deps, raw, recipients=[SUPPORT],
-                                                                source_id=source_id_for(raw)))],
+        ["parse_message", cost(parse_message), None],
+        ["classify + split_reply", cost(classify_and_split), None],
+        ["detect_language", cost(lambda raw: detect_language(parsed[raw].text, settings.languages)), None],
     ]
-    print(markdown_table(["per message", "CPU ms", "wall ms"],
-                         [[name, f"{cpu * 1000:.2f}", f"{wall * 1000:.2f}"] for name, cpu, wall in rows]))
+    count = len(raws)
+    events = Counter(dispatcher.stats.by_type) - events
+    consumers_cpu = sum(spent.values())
+    rows += [
+        ["ingest (all of it, stored)", cpu_of["ingest"] / count, wall_of["ingest"] / count],
+        *[[f"consumer {name}", value / count, None] for name, value in spent.most_common()],
+        ["dispatcher itself (stream, markers, checkpoint)", (cpu_of["dispatch"] - consumers_cpu) / count, None],
+        ["outbox dispatch, all consumers", cpu_of["dispatch"] / count, wall_of["dispatch"] / count],
+        ["GET /cases/{id}?limit=1 (local gateway)", cpu_of["read"] / count, wall_of["read"] / count],
+        ["total per message", sum(cpu_of.values()) / count, sum(wall_of.values()) / count],
+        ["(garbage collection, included above)", collecting["spent"] / count, None],
+    ]
+
+    def ms(value: float | None) -> str:
+        return "" if value is None else f"{value * 1000:.2f}"
+
+    print(f"{count} messages: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    print("events dispatched: " + ", ".join(f"{k} {v}" for k, v in sorted(events.items())))
+    print(markdown_table(["per message", "CPU ms", "wall ms"], [[name, ms(cpu), ms(wall)] for name, cpu, wall in rows]))
     print(load_average())
+    api.close()
+
+
+class _AsgiReader:
+    """`GET /cases/{id}?limit=1` straight into the gateway's ASGI app: the server's share of the benchmark's
+    poll, without an HTTP client's (which runs in the load generator). As under uvicorn, one event loop runs
+    on a thread of its own for the whole run, so the handlers' worker threads are started once and reused."""
+
+    def __init__(self, app, token: str) -> None:
+        self.app = app
+        self.headers = [(b"authorization", f"Bearer {token}".encode()), (b"host", b"127.0.0.1")]
+        self.loop = asyncio.new_event_loop()
+        self.requests: asyncio.Queue | None = None
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(ready,), name="asgi-reader", daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        async def serve() -> None:
+            self.requests = asyncio.Queue()
+            ready.set()
+            while (request := await self.requests.get()) is not None:
+                path, query, answer = request
+                try:
+                    answer.set_result(await self._get(path, query))
+                except Exception as exc:
+                    answer.set_exception(exc)
+
+        self.loop.run_until_complete(serve())
+
+    def read_case(self, case_id: str) -> None:
+        answer: Future[int] = Future()
+        self.loop.call_soon_threadsafe(self.requests.put_nowait, (f"/cases/{case_id}", b"limit=1", answer))
+        status = answer.result()
+        if status != 200:
+            raise RuntimeError(f"GET /cases/{case_id} answered {status}")
+
+    async def _get(self, path: str, query: bytes) -> int:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
+                 "root_path": "", "headers": self.headers, "client": ("127.0.0.1", 50000),
+                 "server": ("127.0.0.1", 8000)}
+        status = 0
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        await self.app(scope, receive, send)
+        return status
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.requests.put_nowait, None)
+        self.thread.join(timeout=10)
+
+
+def _timed(name: str, handle, spent: Counter[str]):
+    def run(deps, event) -> None:
+        cpu = time.process_time()
+        try:
+            handle(deps, event)
+        finally:
+            spent[name] += time.process_time() - cpu
+
+    return run
 
 
 def main() -> int:
@@ -201,12 +347,14 @@ def main() -> int:
     parser.add_argument("-n", "--messages", type=int, default=2000)
     parser.add_argument("--quick", action="store_true", help="200 messages")
     parser.add_argument("--clients", type=int, default=8, help="concurrent SMTP connections")
-    parser.add_argument("--in-process", action="store_true", help="call ingest directly: cost per message")
+    parser.add_argument("--in-process", action="store_true",
+                        help="call ingest, the consumers and the API directly: CPU per message")
+    parser.add_argument("--profile", metavar="FILE", help="with --in-process: write a cProfile of the messages")
     args = parser.parse_args()
     total = 200 if args.quick else args.messages
     senders = [f"customer{i}@example.net" for i in range(max(1, total // 10))]
     if args.in_process:
-        in_process(total, senders)
+        in_process(total, senders, profile=args.profile)
         return 0
 
     data_dir = Path(tempfile.mkdtemp(prefix="caseline-mail-bench-")) / "data"

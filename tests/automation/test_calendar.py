@@ -252,3 +252,14 @@ def test_is_working_agrees_with_the_wall_clock_wherever_the_wall_clock_is_unambi
         t = start + dt.timedelta(seconds=n)
         if _unambiguous(t, calendar.zone):
             assert calendar.is_working(t) == _wall_clock_says_working(calendar, t), t.astimezone(calendar.zone)
+
+
+def test_the_round_the_clock_calendar_is_built_once_per_time_zone() -> None:
+    berlin_24x7 = BusinessCalendar.always("Europe/Berlin")
+    assert BusinessCalendar.always("Europe/Berlin") is berlin_24x7
+    assert BusinessCalendar.always("UTC") is not berlin_24x7
+    day = [WorkingInterval(start="00:00", end="24:00")]
+    assert berlin_24x7 == BusinessCalendar(name="24x7", time_zone="Europe/Berlin",
+                                           weekly_hours=dict.fromkeys(Weekday, day))
+    with pytest.raises(ValidationError):
+        BusinessCalendar.always("Mars/Olympus_Mons")

@@ -262,3 +262,18 @@ def test_file_store_never_writes_outside_its_root_even_through_a_symlink(tmp_pat
     with pytest.raises(ValueError):
         store.put("cases/x.txt", b"x", content_type="text/plain")
     assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_file_store_refuses_a_symlink_deeper_in_the_key_and_follows_one_that_stays_inside(tmp_path: Path) -> None:
+    store = FileBlobStore(tmp_path / "blobs", max_size=LIMIT, secret="s")
+    store.put("cases/a/first.txt", b"1", content_type="text/plain")  # the store has resolved its folders now
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "blobs" / "objects" / "cases" / "b").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ValueError):
+        store.put("cases/b/x.txt", b"x", content_type="text/plain")
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+    (tmp_path / "blobs" / "objects" / "cases" / "c").symlink_to(tmp_path / "blobs" / "objects" / "cases" / "a")
+    (tmp_path / "blobs" / "meta" / "cases" / "c").symlink_to(tmp_path / "blobs" / "meta" / "cases" / "a")
+    assert store.get("cases/c/first.txt").data == b"1"
+    store.put("cases/c/second.txt", b"2", content_type="text/plain")
+    assert store.get("cases/a/second.txt").data == b"2"

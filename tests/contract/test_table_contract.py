@@ -83,6 +83,17 @@ def test_put_get_round_trips_every_scalar_with_its_type(table: Table) -> None:
     }
 
 
+def test_items_over_400_kb_in_utf_8_are_refused_however_few_characters_they_have(table: Table) -> None:
+    overhead = len("pk") + len("SIZE") + len("sk") + len("S") + len("data")
+    table.put({**key("SIZE"), "data": "x" * 380_000})  # (moto counts a little more than DynamoDB does)
+    with pytest.raises(ValueError):
+        table.put({**key("SIZE"), "data": "x" * (400 * 1024 - overhead + 1)})
+    with pytest.raises(ValueError):  # 140,000 characters, 420,000 bytes
+        table.put({**key("SIZE"), "data": "東" * 140_000})
+    with pytest.raises(ValueError):  # the attribute names count as well, in UTF-8 too
+        table.put({**key("SIZE"), "data": "x" * (400 * 1024 - overhead - 1), "é": ""})
+
+
 def test_unicode_keys_round_trip(table: Table) -> None:
     table.put({**key("CUST#Zoë", "E#東京😀"), "n": 1})
     assert table.get(key("CUST#Zoë", "E#東京😀"), now=NOW) == {**key("CUST#Zoë", "E#東京😀"), "n": 1}

@@ -75,6 +75,31 @@ def test_consumers_are_idempotent_by_event_id(sqlite_platform, sqlite_world) -> 
     assert len(recorder.seen) == 1 and dispatcher.stats.skipped_duplicates == 1
 
 
+def test_a_consumer_idempotent_by_itself_gets_no_marker_and_is_run_again_on_redelivery(sqlite_platform,
+                                                                                     sqlite_world) -> None:
+    marked, unmarked = Recorder(), Recorder()
+    opened = frozenset({"caseline.case.opened"})
+    dispatcher, _ = _dispatcher(sqlite_platform, Consumer("marked", opened, marked),
+                                Consumer("unmarked", opened, unmarked, marker=False))
+    _open(sqlite_platform, sqlite_world)
+    dispatcher.drain()
+    event = unmarked.seen[0]
+    store = sqlite_platform.deps.store
+    assert store.was_consumed("marked", event.id) and not store.was_consumed("unmarked", event.id)
+    for consumer in dispatcher.consumers:  # the stream read again after a crash
+        assert dispatcher.deliver(consumer, event)
+    assert len(marked.seen) == 1 and len(unmarked.seen) == 2
+
+
+def test_the_local_consumers_that_keep_no_marker_are_the_ones_idempotent_by_themselves() -> None:
+    from caseline.consumers.registry import local_consumers
+
+    consumers = local_consumers(live=object(), mail=object())  # type: ignore[arg-type]
+    assert {c.name for c in consumers if not c.marker} == {"routing-pool", "routing", "rules", "sla-clock",
+                                                           "realtime"}
+    assert {c.name for c in consumers if c.marker} == {"support-metrics", "outbound-email"}
+
+
 def test_failures_are_retried_with_backoff_then_dead_lettered_and_replayable(tmp_path, capsys) -> None:
     local = build_local(Settings(data_dir=tmp_path))
     world = make_world(local.platform)

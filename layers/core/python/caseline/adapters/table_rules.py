@@ -41,7 +41,8 @@ def check_item(item: Item) -> None:
         if name not in item:
             raise ValueError(f"an item needs {name}")
     for name, value in item.items():
-        check_value(name, value)
+        if type(value) is not str:  # plain strings (nearly every value) pass check_value as they are
+            check_value(name, value)
         if name in INDEX_KEY_ATTRIBUTES:
             _check_key_string(name, value)
     expires = item.get(TTL_ATTRIBUTE)
@@ -123,7 +124,14 @@ def op_key(op: WriteOp) -> Key:
 
 def item_size(item: Item) -> int:
     """DynamoDB's item size: attribute names plus values (UTF-8 strings, about half a byte a digit)."""
-    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+    size = 0
+    for name, value in item.items():
+        size += len(name) if name.isascii() else len(name.encode())
+        if type(value) is str:
+            size += len(value) if value.isascii() else len(value.encode())  # ASCII: one byte a character
+        else:
+            size += _value_size(value)
+    return size
 
 
 def _value_size(value: Any) -> int:

@@ -15,6 +15,7 @@ UTC spans one local day at a time, so daylight-saving changes are handled where 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from enum import StrEnum
 from itertools import pairwise
@@ -152,9 +153,11 @@ class BusinessCalendar(AutomationModel):
 
     @classmethod
     def always(cls, time_zone: str = "UTC") -> BusinessCalendar:
-        """Round the clock, every day: for targets measured in calendar time."""
-        day = [WorkingInterval(start="00:00", end="24:00")]
-        return cls(name="24x7", time_zone=time_zone, weekly_hours=dict.fromkeys(Weekday, day))
+        """Round the clock, every day: for targets measured in calendar time.
+
+        Built once per time zone and shared: the calendar is immutable, and every SLA check of a case without
+        a team calendar asks for one (building it validates a week of intervals)."""
+        return _round_the_clock(cls, time_zone)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -307,3 +310,9 @@ def _local_instant(day: dt.date, minute: int, zone: ZoneInfo, *, latest: bool) -
         else:
             low = middle
     return high
+
+
+@functools.lru_cache(maxsize=64)
+def _round_the_clock(cls: type[BusinessCalendar], time_zone: str) -> BusinessCalendar:
+    day = [WorkingInterval(start="00:00", end="24:00")]
+    return cls(name="24x7", time_zone=time_zone, weekly_hours=dict.fromkeys(Weekday, day))

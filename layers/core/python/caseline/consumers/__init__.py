@@ -21,6 +21,10 @@ class Consumer:
     # Called once when the last attempt failed, before the event is dead-lettered, with the last error:
     # a consumer whose work users wait on (sending a reply) records the failure where they see it.
     give_up: Callable[[Deps, EventEnvelope, str], None] | None = None
+    # The one-machine dispatcher writes a marker per (consumer, event) after success and skips an event whose
+    # marker exists. A consumer that handles a redelivered event correctly by itself, as it must behind
+    # EventBridge, which keeps no markers, says `marker=False` and saves the dispatcher a read and a write.
+    marker: bool = True
 
     def wants(self, event: EventEnvelope) -> bool:
         return not self.event_types or event.type in self.event_types

@@ -19,4 +19,5 @@ def realtime_consumer(live: LiveUpdates) -> Consumer:
         push_case_change(deps.store, live, event, now=int(deps.clock.now().timestamp()))
 
     case_events = frozenset(t for t in EVENT_TYPES if t.startswith(CASE_EVENT_PREFIX))
-    return Consumer(name="realtime", event_types=case_events, handle=handle)
+    # Pushing twice is harmless: no dispatcher marker.
+    return Consumer(name="realtime", event_types=case_events, handle=handle, marker=False)

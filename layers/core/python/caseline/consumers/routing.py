@@ -56,12 +56,14 @@ routing_pool = Consumer(
     event_types=frozenset({CaseOpened.event_type, CaseAssigned.event_type, CaseStatusChanged.event_type,
                            CaseMerged.event_type, CaseUnmerged.event_type, AgentAvailabilityChanged.event_type}),
     handle=_recount,
+    marker=False,  # a case version already counted is not counted again
 )
 
 routing_decisions = Consumer(
     name="routing",
     event_types=frozenset({CaseOpened.event_type, CaseAssigned.event_type, AgentAvailabilityChanged.event_type}),
     handle=_route,
+    marker=False,  # an assigned case is not routed again
 )
 
 EVENT_TYPES = routing_pool.event_types | routing_decisions.event_types  # what the AWS function subscribes to

@@ -25,4 +25,5 @@ def on_recheck(deps: Deps, timer: Timer) -> None:
     run_rules(deps, recheck_occasion(deps, timer))
 
 
-rules_consumer = Consumer(name="rules", event_types=EVENT_TYPES, handle=_handle)
+# The runner keeps its own markers (per evaluation and per rule action).
+rules_consumer = Consumer(name="rules", event_types=EVENT_TYPES, handle=_handle, marker=False)

@@ -43,4 +43,5 @@ sla_clock_consumer = Consumer(
     event_types=frozenset(t.event_type for t in (CaseOpened, ReplyAdded, CaseStatusChanged, CaseUpdated,
                                                  CaseReopened, CaseAssigned, CaseMerged, CaseUnmerged)),
     handle=_handle,
+    marker=False,  # compares with the clocks stored on the case
 )

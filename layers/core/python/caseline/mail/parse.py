@@ -1,14 +1,15 @@
 """Raw RFC 5322 / MIME bytes in, one `ParsedMessage` out, whatever the bytes are.
 
-The stdlib `email` package (policy `default`, or `compat32` when the default policy chokes on a broken part)
-reads the MIME tree; headers are decoded here (see headers.py) so odd senders get a lenient reading. The
-parser never raises: anything it had to guess about is written to `ParsedMessage.defects`.
+The stdlib `email` package (policy `default` with parsed headers reused, or `compat32` when the default policy
+chokes on a broken part) reads the MIME tree; headers are decoded here (see headers.py) so odd senders get a
+lenient reading. The parser never raises: anything it had to guess about is written to `ParsedMessage.defects`.
 """
 
 from __future__ import annotations
 
 import codecs
 import email.message
+import functools
 import hashlib
 import mimetypes
 import re
@@ -17,6 +18,7 @@ from email import policy
 from email.generator import BytesGenerator
 from email.message import Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from io import BytesIO
 
 from .charsets import decode_bytes, scrub
@@ -39,6 +41,31 @@ _RETURNED_HEADERS = {"text/rfc822-headers", "message/global-headers"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _COMPAT = policy.compat32
+CACHED_HEADER_CHARS = 1000
+
+
+class _ReusingPolicy(EmailPolicy):
+    """`policy.default`, except that a header value is parsed once, not on every read.
+
+    The stdlib builds a new header object, running its full structured parser, each time a header is read,
+    and the parser and the walk below read Content-Type a dozen times per message. Header objects are
+    immutable (a `str` with read-only attributes) and depend only on the name and the value, so one object
+    serves every read of the same header, in this message and in the next ones (most messages carry the
+    same few Content-Type and Content-Transfer-Encoding values).
+    """
+
+    def header_fetch_parse(self, name, value):  # type: ignore[no-untyped-def]
+        if hasattr(value, "name") or len(value) > CACHED_HEADER_CHARS:
+            return super().header_fetch_parse(name, value)
+        return _parsed_header(self, name, value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_header(policy_: EmailPolicy, name: str, value: str):  # type: ignore[no-untyped-def]
+    return EmailPolicy.header_fetch_parse(policy_, name, value)
+
+
+_DEFAULT = _ReusingPolicy()
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
@@ -63,7 +90,7 @@ def _parse(raw: bytes) -> ParsedMessage:
     defects: list[str] = []
     data = _strip_preamble(raw, defects)
     try:
-        message = BytesParser(policy=policy.default).parsebytes(data)
+        message = BytesParser(policy=_DEFAULT).parsebytes(data)
         body = _Body(defects=[])
         body.walk(message, depth=0)
     except Exception as exc:  # the default policy raises on some broken headers; compat32 reads anything

@@ -39,7 +39,16 @@ from ..domain.interaction import (
 )
 from ..domain.mail import MailRejection, RejectionReason
 from ..domain.timeline import TimelineEntry, TimelineKind
-from ..mail import Classification, MessageKind, ParsedMessage, classify, find_thread, parse_message, split_reply
+from ..mail import (
+    Classification,
+    MessageKind,
+    ParsedMessage,
+    SplitReply,
+    classify,
+    find_thread,
+    parse_message,
+    split_reply,
+)
 from ..mail.models import Attachment
 from ..mail.threading import ThreadHint
 from ..ports.blobs import check_content_type
@@ -213,6 +222,13 @@ class _Job:
         self.parsed: ParsedMessage | None = None
         self.classification: Classification | None = None
         self.sha256 = hashlib.sha256(raw).hexdigest()
+        self._split: SplitReply | None = None
+
+    def split(self) -> SplitReply:
+        """The message's text split into what is new, the quoted history and the signature (once per job)."""
+        if self._split is None:
+            self._split = split_reply(self.message.text)
+        return self._split
 
     @property
     def message(self) -> ParsedMessage:
@@ -294,7 +310,7 @@ class _Job:
     def interaction(self, change: Change, case: Case, customer: Customer, *, visibility: Visibility =
                     Visibility.PUBLIC, author: Author | None = None) -> Interaction:
         parsed = self.message
-        split = split_reply(parsed.text)
+        split = self.split()
         text = split.new if split.new.strip() else parsed.text
         quoted = "\n".join(part for part in (split.quoted, split.signature) if part and part.strip()) or None
         if text is parsed.text:
@@ -422,7 +438,7 @@ def _open(job: _Job, change: Change, customer: Customer, *, follow_up_of: str | 
           hint: ThreadHint | None) -> IngestOutcome:
     parsed = job.message
     subject = " ".join(parsed.subject.split())[:300] or NO_SUBJECT
-    split_text = split_reply(parsed.text).new or parsed.text
+    split_text = job.split().new or parsed.text
     case = Case(
         id=change.new_id(change.now),
         number=job.deps.store.next_case_number(),

@@ -118,10 +118,10 @@ def _request(occasion: Occasion) -> Request:
 
 def run_rules(deps: Deps, occasion: Occasion) -> Evaluation | None:
     """Evaluate and act; None when no enabled rule listens or the evaluation was already recorded."""
-    if deps.store.was_consumed(EVALUATED_MARKER, occasion.event_id):
-        return None
     rules = active_rules(deps)
     if not any(rule.enabled and occasion.trigger in rule.triggers for rule in rules):
+        return None  # most events: no marker to read
+    if deps.store.was_consumed(EVALUATED_MARKER, occasion.event_id):
         return None
     request = _request(occasion)
     engine = build_engine(deps, rules)

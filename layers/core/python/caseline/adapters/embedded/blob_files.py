@@ -18,6 +18,7 @@ import hmac
 import json
 import os
 import secrets
+import stat
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -69,10 +70,11 @@ class DownloadTerms:
 
 
 def _atomic_write(target: Path, chunks: list[bytes] | None = None, source: IO[bytes] | None = None) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=".tmp-", delete=False)  # noqa: SIM115
+    directory = os.path.dirname(target)
+    _make_dirs(directory)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
     try:
-        with handle:
+        with open(fd, "wb", closefd=True) as handle:
             if source is not None:
                 source.seek(0)
                 while block := source.read(1 << 20):
@@ -81,11 +83,26 @@ def _atomic_write(target: Path, chunks: list[bytes] | None = None, source: IO[by
                 handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(handle.name, target)
+        os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(handle.name)
+            os.unlink(temporary)
         raise
+
+
+def _make_dirs(directory: str, *, parents: bool = True) -> None:
+    """`Path.mkdir(parents=True, exist_ok=True)` without its pathlib work: one mkdir when the parent exists."""
+    try:
+        os.mkdir(directory)
+    except FileNotFoundError:
+        parent = os.path.dirname(directory)
+        if not parents or parent == directory:
+            raise
+        _make_dirs(parent)
+        _make_dirs(directory, parents=False)
+    except OSError:  # as pathlib: whatever the error (EEXIST, EACCES, EROFS), a directory that is there will do
+        if not os.path.isdir(directory):
+            raise
 
 
 class FileBlobStore(BlobStore):
@@ -96,14 +113,32 @@ class FileBlobStore(BlobStore):
         self.url_prefix = url_prefix.rstrip("/")
         self._secret = secret.encode() if secret else None
         self._secret_file = secret_file or self.root.parent / "blob-secret"
+        self._bases: dict[str, str] = {}  # area → its resolved directory
 
     # --- paths ---------------------------------------------------------------------------------------------
     def _path(self, area: str, key: str, suffix: str = "") -> Path:
-        base = (self.root / area).resolve()
-        path = (base / (check_key(key) + suffix)).resolve()
-        if not path.is_relative_to(base):  # keys are checked already; this guards against symlinks too
-            raise ValueError("blob key escapes the store")
-        return path
+        base = self._bases.get(area)
+        if base is None:
+            base = os.path.realpath(self.root / area)
+            if os.path.isdir(base):  # resolved once it exists; until then on every call
+                self._bases[area] = base
+        relative = check_key(key) + suffix
+        path = f"{base}/{relative}"
+        # Keys are checked already (no "." or ".." segments, no empty ones), so only a symlink among the key's
+        # own segments can lead out of the store: look at the ones that exist, and resolve fully if one is.
+        current = base
+        for segment in relative.split("/"):
+            current = f"{current}/{segment}"
+            try:
+                mode = os.lstat(current).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                break  # nothing below a missing segment exists yet
+            if stat.S_ISLNK(mode):
+                resolved = Path(path).resolve()
+                if not resolved.is_relative_to(base):  # this guards against symlinks
+                    raise ValueError("blob key escapes the store")
+                return resolved
+        return Path(path)
 
     def data_path(self, key: str) -> Path:
         return self._path("objects", key)

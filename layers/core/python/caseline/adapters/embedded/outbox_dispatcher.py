@@ -5,7 +5,9 @@ envelope and calls every consumer that wants it. Like a stream shard, it moves o
 consumer has either handled the event or given up on it: a failing consumer is retried with exponential
 backoff and, after `max_attempts`, its event goes to the dead-letter list (`caseline events dead-letters`),
 from where it can be replayed. Consumers are idempotent by event id: a marker per (consumer, event) is
-written after success, so a crash between handling and checkpointing does not run a consumer twice.
+written after success, so a crash between handling and checkpointing does not run a consumer twice. A
+consumer that is idempotent by itself (`Consumer.marker` False: it re-reads what it acts on, as it must
+behind EventBridge) gets no marker; running it again after such a crash changes nothing.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ class OutboxDispatcher:
     def deliver(self, consumer: Consumer, event: EventEnvelope) -> bool:
         """Run one consumer on one event with retries; True if it was handled (now or before)."""
         store = self.deps.store
-        if store.was_consumed(consumer.name, event.id):
+        if consumer.marker and store.was_consumed(consumer.name, event.id):
             self.stats.skipped_duplicates += 1
             return True
         error = ""
@@ -112,7 +114,8 @@ class OutboxDispatcher:
                     self.stats.retried += 1
                     self.sleep(self.base_delay * 2 ** (attempt - 1))
                 continue
-            store.mark_consumed(consumer.name, event.id, ttl_seconds=MARKER_TTL_SECONDS)
+            if consumer.marker:
+                store.mark_consumed(consumer.name, event.id, ttl_seconds=MARKER_TTL_SECONDS)
             self.stats.delivered += 1
             return True
         if consumer.give_up is not None:

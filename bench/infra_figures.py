@@ -1,7 +1,7 @@
 """Figures for the deployment: synth time, resources per stack, the largest Lambda package, and each
 handler's cold-start import time.
 
-    .venv/bin/python bench/infra_figures.py [--runs 3]
+    .venv/bin/python bench/infra_figures.py [--runs 3] [--no-synth] [--only NAME ...]
 
 Synth runs `infra/app.py` exactly as `make synth` does (a fresh process, so jsii start-up is included).
 Import times come from `python -X importtime -c "import handler"` in each `functions/<name>/`, with the
@@ -139,7 +139,19 @@ def import_time_ms(name: str, runs: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="import-time runs per handler (best is kept)")
+    parser.add_argument("--no-synth", action="store_true", help="only the import times (no synth, no packages)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these handlers' import times")
     args = parser.parse_args()
+    if not args.no_synth:
+        synth_figures()
+    load = os.getloadavg()[0]
+    print(f"cold-start import time per handler (best of {args.runs}; load {load:.1f} on {os.cpu_count()} CPUs):")
+    for name in deployed_functions():
+        if args.only is None or name in args.only:
+            print(f"  {name:18} {import_time_ms(name, args.runs)}")
+
+
+def synth_figures() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         outdir = Path(tmp)
         seconds = synth(outdir)
@@ -152,10 +164,6 @@ def main() -> None:
         print("Lambda packages (largest first):")
         for what, raw, zipped in packages:
             print(f"  {what:58} {raw / 2**20:6.2f} MiB unzipped {zipped / 2**20:6.2f} MiB zipped")
-    load = os.getloadavg()[0]
-    print(f"cold-start import time per handler (best of {args.runs}; load {load:.1f} on {os.cpu_count()} CPUs):")
-    for name in deployed_functions():
-        print(f"  {name:18} {import_time_ms(name, args.runs)}")
 
 
 if __name__ == "__main__":

@@ -34,12 +34,23 @@ LAMBDA_ENV = {
     "CASELINE_IDEMPOTENCY_TABLE_NAME": "caseline-idempotency",
     "CASELINE_EVENT_BUS_NAME": "caseline",
     "POWERTOOLS_METRICS_NAMESPACE": "Caseline",
-    "POWERTOOLS_TRACE_DISABLED": "true",
     "CASELINE_CONNECTIONS_TABLE_NAME": "caseline-connections",
     "CASELINE_WEBSOCKET_ENDPOINT": "https://abc123.execute-api.eu-west-1.amazonaws.com/live",
     "CASELINE_COGNITO_ISSUER": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example",
     "CASELINE_COGNITO_CLIENT_ID": "exampleclientid",
     "CASELINE_ATTACHMENTS_BUCKET": "caseline-attachments-111111111111-eu-west-1",
+    # What Lambda itself sets for a python3.12 function with JSON logs and active tracing. LAMBDA_TASK_ROOT
+    # (set per function below) matters: without it Powertools' Tracer believes it runs outside Lambda and
+    # disables itself, and the X-Ray recorder takes its off-Lambda path (a sampler that builds an X-Ray
+    # client), so the figure would describe neither what tracing costs in Lambda nor what it does there.
+    # Tracing is left on, as the functions are deployed (no POWERTOOLS_TRACE_DISABLED).
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+    "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+    "AWS_LAMBDA_LOG_FORMAT": "JSON",
+    "AWS_LAMBDA_LOG_LEVEL": "INFO",
+    "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+    "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
 }
 
 
@@ -110,6 +121,7 @@ def import_time_ms(name: str, runs: int) -> str:
         **os.environ,
         **LAMBDA_ENV,
         "POWERTOOLS_SERVICE_NAME": name,
+        "LAMBDA_TASK_ROOT": str(directory),
         "PYTHONPATH": str(ROOT / "layers" / "core" / "python"),
     }
     walls, cpus = [], []

@@ -2,11 +2,12 @@
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
+from caseline import tracing
 from caseline.api.app import build_api
 from caseline.api.routes import attachments, cases, workspace
 
 logger = Logger(service="cases-api")
-tracer = Tracer(service="cases-api")
+tracer = Tracer(service="cases-api", patch_modules=tracing.PATCHED)
 app = build_api([cases.router, workspace.router, attachments.router])
 
 

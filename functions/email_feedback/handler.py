@@ -7,12 +7,12 @@ invocation, so Lambda retries it and then hands it to the subscription's dead-le
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.adapters.aws.mail_ses_feedback import report_from_sns
 from caseline.services.delivery import apply_provider_report
 
 logger = Logger(service="email-feedback")
-tracer = Tracer(service="email-feedback")
+tracer = Tracer(service="email-feedback", patch_modules=tracing.PATCHED)
 
 
 @logger.inject_lambda_context

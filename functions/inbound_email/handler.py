@@ -11,12 +11,12 @@ from datetime import datetime
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import SESEvent, event_source
 from aws_lambda_powertools.utilities.data_classes.ses_event import SESReceipt
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.ports.blobs import BlobStore
 from caseline.services import inbound_mail
 
 logger = Logger(service="inbound-email")
-tracer = Tracer(service="inbound-email")
+tracer = Tracer(service="inbound-email", patch_modules=tracing.PATCHED)
 _raw_mail: BlobStore | None = None
 
 

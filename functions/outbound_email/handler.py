@@ -7,13 +7,13 @@ to the function's dead-letter queue for a replay. An interaction already sent is
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.consumers import Consumer
 from caseline.consumers.outbound_email import deliver_with_retries, outbound_email_consumer
 from caseline.domain.events import EventEnvelope
 
 logger = Logger(service="outbound-email")
-tracer = Tracer(service="outbound-email")
+tracer = Tracer(service="outbound-email", patch_modules=tracing.PATCHED)
 ATTEMPTS = 3
 BASE_DELAY_SECONDS = 2.0
 _consumer: Consumer | None = None

@@ -7,12 +7,13 @@ fails is reported back (partial batch response), so the stream retries it and bi
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from caseline import tracing
 from caseline.adapters.aws.eventbridge_bus import EventBridgeBus
 from caseline.services.publishing import publish_outbox_item
 from caseline.settings import Settings
 
 logger = Logger(service="outbox-publisher")
-tracer = Tracer(service="outbox-publisher")
+tracer = Tracer(service="outbox-publisher", patch_modules=tracing.PATCHED)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 _bus: EventBridgeBus | None = None
 

@@ -6,7 +6,7 @@ the connection; $disconnect forgets it; $default answers {"action": "ping"} with
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_websocket_event import APIGatewayWebSocketEvent
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.adapters.aws.cognito_tokens import CognitoTokens
 from caseline.api.context import principal_from_claims
 from caseline.domain.errors import Forbidden, Unauthenticated
@@ -14,7 +14,7 @@ from caseline.services import realtime
 from caseline.settings import Settings
 
 logger = Logger(service="realtime-connect")
-tracer = Tracer(service="realtime-connect")
+tracer = Tracer(service="realtime-connect", patch_modules=tracing.PATCHED)
 _wiring: tuple[CognitoTokens, realtime.LiveUpdates] | None = None
 
 

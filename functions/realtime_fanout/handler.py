@@ -5,13 +5,13 @@ A retried invocation pushes again; that is harmless because clients keep the hig
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.domain.events import EventEnvelope
 from caseline.services import realtime
 from caseline.settings import Settings
 
 logger = Logger(service="realtime-fanout")
-tracer = Tracer(service="realtime-fanout")
+tracer = Tracer(service="realtime-fanout", patch_modules=tracing.PATCHED)
 _live: realtime.LiveUpdates | None = None
 
 

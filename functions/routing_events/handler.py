@@ -7,12 +7,12 @@ Idempotent: the pool counts each case version once, and a case that is already a
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.consumers.routing import routing_decisions, routing_pool
 from caseline.domain.events import EventEnvelope
 
 logger = Logger(service="routing-events")
-tracer = Tracer(service="routing-events")
+tracer = Tracer(service="routing-events", patch_modules=tracing.PATCHED)
 
 
 @logger.inject_lambda_context

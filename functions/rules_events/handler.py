@@ -6,12 +6,12 @@ Idempotent: markers per (event, rule) and per recorded evaluation make a redeliv
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.consumers.rules import rules_consumer
 from caseline.domain.events import EventEnvelope
 
 logger = Logger(service="rules-events")
-tracer = Tracer(service="rules-events")
+tracer = Tracer(service="rules-events", patch_modules=tracing.WITH_WEBHOOKS)
 
 
 @logger.inject_lambda_context

@@ -6,12 +6,12 @@ the Choice state reads. Running twice for one instant is harmless: the check com
 """
 
 from aws_lambda_powertools import Logger, Tracer
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.services.sla_clock import check_execution
 from caseline.timers import ScheduledInput
 
 logger = Logger(service="sla-check")
-tracer = Tracer(service="sla-check")
+tracer = Tracer(service="sla-check", patch_modules=tracing.PATCHED)
 
 
 @logger.inject_lambda_context

@@ -6,12 +6,12 @@ Idempotent: a redelivered event finds the clocks already stored and changes noth
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.consumers.sla import sla_clock_consumer
 from caseline.domain.events import EventEnvelope
 
 logger = Logger(service="sla-events")
-tracer = Tracer(service="sla-events")
+tracer = Tracer(service="sla-events", patch_modules=tracing.PATCHED)
 
 
 @logger.inject_lambda_context

@@ -3,11 +3,12 @@
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
+from caseline import tracing
 from caseline.api.app import build_api
 from caseline.api.routes import mail, routing, rules, sla, staff
 
 logger = Logger(service="staff-api")
-tracer = Tracer(service="staff-api")
+tracer = Tracer(service="staff-api", patch_modules=tracing.PATCHED)
 app = build_api([staff.router, rules.router, routing.router, mail.router, sla.router])
 
 

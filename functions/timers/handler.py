@@ -5,10 +5,10 @@ skipped; a handler that raises fails the invocation, and EventBridge Scheduler r
 """
 
 from aws_lambda_powertools import Logger, Tracer
-from caseline import bootstrap, timers
+from caseline import bootstrap, timers, tracing
 
 logger = Logger(service="timers")
-tracer = Tracer(service="timers")
+tracer = Tracer(service="timers", patch_modules=tracing.PATCHED)
 
 
 @logger.inject_lambda_context

@@ -627,12 +627,3 @@ def _complaint(job: _Job) -> IngestOutcome:
                                                customer_id=current.requester_id))
 
     return retrying(3, attempt)
-
-
-# --- queries --------------------------------------------------------------------------------------------
-def list_rejections(deps: Deps, request: Request, *, limit: int, cursor: str | None):
-    """Messages that became no case and no interaction, newest first (admins)."""
-    from .authz import require_role
-
-    require_role(request.principal, Role.ADMIN, "listing rejected mail")
-    return MailRecords(deps.store).rejections(limit=limit, cursor=cursor)

@@ -157,7 +157,8 @@ def server_cpu_seconds(pid: int) -> float:
 
 def in_process(total: int, senders: list[str]) -> None:
     from caseline import bootstrap
-    from caseline.mail import classify, detect_language, parse_message, split_reply
+    from caseline.mail import detect_language, parse_message, split_reply
+    from caseline.mail.classify import classify
     from caseline.services.inbound_mail import ingest, source_id_for
     from caseline.settings import Settings
 

@@ -39,7 +39,8 @@ from ..domain.interaction import (
 )
 from ..domain.mail import MailRejection, RejectionReason
 from ..domain.timeline import TimelineEntry, TimelineKind
-from ..mail import Classification, MessageKind, ParsedMessage, classify, find_thread, parse_message, split_reply
+from ..mail import Classification, MessageKind, ParsedMessage, find_thread, parse_message, split_reply
+from ..mail.classify import classify
 from ..mail.models import Attachment
 from ..mail.threading import ThreadHint
 from ..ports.blobs import check_content_type

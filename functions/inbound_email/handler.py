@@ -6,6 +6,9 @@ the idempotency key, so a retried event adds nothing. Anything that fails (the o
 unreachable) raises: Lambda retries the event, then hands it to the function's on-failure queue.
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from datetime import datetime
 
 from aws_lambda_powertools import Logger, Tracer
@@ -49,3 +52,6 @@ def lambda_handler(event: SESEvent, context: object) -> dict:
                     case_id=outcome.case_id, interaction_id=outcome.interaction_id, reason=outcome.reason)
         outcomes.append(outcome.model_dump(mode="json", exclude_none=True))
     return {"outcomes": outcomes}
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

@@ -5,6 +5,9 @@ invocation; after the last one the reply is marked failed and the error is raise
 to the function's dead-letter queue for a replay. An interaction already sent is never sent again.
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from caseline import bootstrap, tracing
@@ -33,3 +36,6 @@ def lambda_handler(event: EventBridgeEvent, context: object) -> dict:
     envelope = EventEnvelope.model_validate(event.detail)
     deliver_with_retries(consumer(), bootstrap.deps(), envelope, attempts=ATTEMPTS, base_delay=BASE_DELAY_SECONDS)
     return {"event_id": envelope.id}
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

@@ -4,6 +4,9 @@ The event-source mapping filters the stream to INSERTs of items with entity = "o
 fails is reported back (partial batch response), so the stream retries it and bisects the batch.
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -35,3 +38,6 @@ def publish_record(record: DynamoDBRecord) -> None:
 def lambda_handler(event: dict, context: object) -> dict:
     return process_partial_response(event=event, record_handler=publish_record, processor=processor,
                                     context=context)
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

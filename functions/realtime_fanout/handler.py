@@ -3,6 +3,9 @@
 A retried invocation pushes again; that is harmless because clients keep the highest case version they saw.
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from caseline import bootstrap, tracing
@@ -32,3 +35,6 @@ def lambda_handler(event: EventBridgeEvent, context: object) -> dict:
     logger.info("pushed", event_id=envelope.id, event_type=envelope.type, delivered=report.delivered,
                 gone=len(report.gone), failed=len(report.failed))
     return {"delivered": report.delivered, "gone": len(report.gone), "failed": len(report.failed)}
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

@@ -5,6 +5,9 @@ overflow waiting cases and reroute the cases of agents who went offline (docs/au
 Idempotent: the pool counts each case version once, and a case that is already assigned is not routed again.
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from caseline import bootstrap, tracing
@@ -26,3 +29,6 @@ def lambda_handler(event: EventBridgeEvent, context: object) -> dict:
             consumer.handle(deps, envelope)
     logger.info("routing event", event_id=envelope.id, event_type=envelope.type, subject=envelope.subject)
     return {"event_id": envelope.id}
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

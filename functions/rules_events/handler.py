@@ -4,6 +4,9 @@ rules: evaluate them in order, apply what they decide, and record the explanatio
 Idempotent: markers per (event, rule) and per recorded evaluation make a redelivered event change nothing twice.
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from caseline import bootstrap, tracing
@@ -23,3 +26,6 @@ def lambda_handler(event: EventBridgeEvent, context: object) -> dict:
         rules_consumer.handle(bootstrap.deps(), envelope)
     logger.info("rules event", event_id=envelope.id, event_type=envelope.type, case_id=envelope.subject)
     return {"event_id": envelope.id}
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

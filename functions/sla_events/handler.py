@@ -4,6 +4,9 @@ store them, and set its `sla` timer — a Step Functions execution that supersed
 Idempotent: a redelivered event finds the clocks already stored and changes nothing.
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from caseline import bootstrap, tracing
@@ -23,3 +26,6 @@ def lambda_handler(event: EventBridgeEvent, context: object) -> dict:
         sla_clock_consumer.handle(bootstrap.deps(), envelope)
     logger.info("sla event", event_id=envelope.id, event_type=envelope.type, case_id=envelope.subject)
     return {"event_id": envelope.id}
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

@@ -1,7 +1,7 @@
 """Figures for the deployment: synth time, resources per stack, the largest Lambda package, and each
 handler's cold-start import time.
 
-    .venv/bin/python bench/infra_figures.py [--runs 3] [--no-synth] [--only NAME ...]
+    .venv/bin/python bench/infra_figures.py [--runs 3] [--no-synth] [--only NAME ...] [--compile-package]
 
 Synth runs `infra/app.py` exactly as `make synth` does (a fresh process, so jsii start-up is included).
 Import times come from `python -X importtime -c "import handler"` in each `functions/<name>/`, with the
@@ -16,6 +16,7 @@ import argparse
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -113,17 +114,32 @@ def lambda_packages(outdir: Path) -> list[tuple[str, int, int]]:
 _TIMED_IMPORT = "import time; started = time.process_time(); import handler; print(time.process_time() - started)"
 
 
-def import_time_ms(name: str, runs: int) -> str:
+def import_time_ms(name: str, runs: int, *, compile_package: bool = False) -> str:
+    """Best of `runs`. Bytecode is cached after the first run (PYTHONDONTWRITEBYTECODE from the caller's
+    environment is dropped, or every run would compile our package again). With `compile_package`, the
+    `caseline` package and the handler are compiled at every run from a copy without bytecode, as in Lambda
+    today: the core layer ships no .pyc and /opt is read-only (ADR 0102)."""
     directory = ROOT / "functions" / name
     if not (directory / "handler.py").is_file():
         return "missing"
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
         **LAMBDA_ENV,
         "POWERTOOLS_SERVICE_NAME": name,
         "LAMBDA_TASK_ROOT": str(directory),
         "PYTHONPATH": str(ROOT / "layers" / "core" / "python"),
     }
+    with tempfile.TemporaryDirectory() as tmp:
+        if compile_package:
+            shutil.copytree(ROOT / "layers" / "core" / "python" / "caseline", Path(tmp) / "python" / "caseline",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copy(directory / "handler.py", Path(tmp) / "handler.py")
+            directory = Path(tmp)
+            env |= {"PYTHONPATH": str(Path(tmp) / "python"), "PYTHONDONTWRITEBYTECODE": "1"}
+        return _best_import_time(directory, env, runs)
+
+
+def _best_import_time(directory: Path, env: dict[str, str], runs: int) -> str:
     walls, cpus = [], []
     for _ in range(runs):
         result = subprocess.run(
@@ -153,14 +169,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="import-time runs per handler (best is kept)")
     parser.add_argument("--no-synth", action="store_true", help="only the import times (no synth, no packages)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these handlers' import times")
+    parser.add_argument("--compile-package", action="store_true",
+                        help="compile caseline and the handler at every run, as Lambda does with today's layer")
     args = parser.parse_args()
     if not args.no_synth:
         synth_figures()
     load = os.getloadavg()[0]
-    print(f"cold-start import time per handler (best of {args.runs}; load {load:.1f} on {os.cpu_count()} CPUs):")
+    bytecode = "caseline compiled at every run" if args.compile_package else "bytecode cached"
+    print(f"cold-start import time per handler (best of {args.runs}, {bytecode}; load {load:.1f} on "
+          f"{os.cpu_count()} CPUs):")
     for name in deployed_functions():
         if args.only is None or name in args.only:
-            print(f"  {name:18} {import_time_ms(name, args.runs)}")
+            print(f"  {name:18} {import_time_ms(name, args.runs, compile_package=args.compile_package)}")
 
 
 def synth_figures() -> None:

@@ -9,7 +9,6 @@ from caseline import coldstart  # first: no garbage collection while the modules
 
 # isort: split
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from caseline import bootstrap, tracing
 from caseline.consumers import Consumer
 from caseline.consumers.outbound_email import deliver_with_retries, outbound_email_consumer
@@ -31,9 +30,8 @@ def consumer() -> Consumer:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context: object) -> dict:
-    envelope = EventEnvelope.model_validate(event.detail)
+def lambda_handler(event: dict, context: object) -> dict:  # an EventBridge event; only its detail is read
+    envelope = EventEnvelope.model_validate(event["detail"])
     deliver_with_retries(consumer(), bootstrap.deps(), envelope, attempts=ATTEMPTS, base_delay=BASE_DELAY_SECONDS)
     return {"event_id": envelope.id}
 

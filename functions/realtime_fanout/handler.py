@@ -7,7 +7,6 @@ from caseline import coldstart  # first: no garbage collection while the modules
 
 # isort: split
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from caseline import bootstrap, tracing
 from caseline.domain.events import EventEnvelope
 from caseline.services import realtime
@@ -27,9 +26,8 @@ def live() -> realtime.LiveUpdates:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context: object) -> dict:
-    envelope = EventEnvelope.model_validate(event.detail)
+def lambda_handler(event: dict, context: object) -> dict:  # an EventBridge event; only its detail is read
+    envelope = EventEnvelope.model_validate(event["detail"])
     deps = bootstrap.deps()
     report = realtime.push_case_change(deps.store, live(), envelope, now=int(deps.clock.now().timestamp()))
     logger.info("pushed", event_id=envelope.id, event_type=envelope.type, delivered=report.delivered,

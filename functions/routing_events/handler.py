@@ -9,7 +9,6 @@ from caseline import coldstart  # first: no garbage collection while the modules
 
 # isort: split
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from caseline import bootstrap, tracing
 from caseline.consumers.routing import routing_decisions, routing_pool
 from caseline.domain.events import EventEnvelope
@@ -20,9 +19,8 @@ tracer = Tracer(service="routing-events", patch_modules=tracing.PATCHED)
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context: object) -> dict:
-    envelope = EventEnvelope.model_validate(event.detail)
+def lambda_handler(event: dict, context: object) -> dict:  # an EventBridge event; only its detail is read
+    envelope = EventEnvelope.model_validate(event["detail"])
     deps = bootstrap.deps()
     for consumer in (routing_pool, routing_decisions):  # the pool first: routing reads it
         if consumer.wants(envelope):

@@ -163,7 +163,8 @@ def server_cpu_seconds(pid: int) -> float:
 
 
 def in_process(total: int, senders: list[str], *, profile: str | None = None) -> None:
-    from caseline.mail import classify, detect_language, parse_message, split_reply
+    from caseline.mail import detect_language, parse_message, split_reply
+    from caseline.mail.classify import classify
     from caseline.runtime.server import build_local
     from caseline.services.inbound_mail import ingest, source_id_for
     from caseline.settings import Settings

@@ -1,7 +1,7 @@
 """Figures for the deployment: synth time, resources per stack, the largest Lambda package, and each
 handler's cold-start import time.
 
-    .venv/bin/python bench/infra_figures.py [--runs 3]
+    .venv/bin/python bench/infra_figures.py [--runs 3] [--no-synth] [--only NAME ...] [--compile-package]
 
 Synth runs `infra/app.py` exactly as `make synth` does (a fresh process, so jsii start-up is included).
 Import times come from `python -X importtime -c "import handler"` in each `functions/<name>/`, with the
@@ -16,6 +16,7 @@ import argparse
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,12 +35,23 @@ LAMBDA_ENV = {
     "CASELINE_IDEMPOTENCY_TABLE_NAME": "caseline-idempotency",
     "CASELINE_EVENT_BUS_NAME": "caseline",
     "POWERTOOLS_METRICS_NAMESPACE": "Caseline",
-    "POWERTOOLS_TRACE_DISABLED": "true",
     "CASELINE_CONNECTIONS_TABLE_NAME": "caseline-connections",
     "CASELINE_WEBSOCKET_ENDPOINT": "https://abc123.execute-api.eu-west-1.amazonaws.com/live",
     "CASELINE_COGNITO_ISSUER": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example",
     "CASELINE_COGNITO_CLIENT_ID": "exampleclientid",
     "CASELINE_ATTACHMENTS_BUCKET": "caseline-attachments-111111111111-eu-west-1",
+    # What Lambda itself sets for a python3.12 function with JSON logs and active tracing. LAMBDA_TASK_ROOT
+    # (set per function below) matters: without it Powertools' Tracer believes it runs outside Lambda and
+    # disables itself, and the X-Ray recorder takes its off-Lambda path (a sampler that builds an X-Ray
+    # client), so the figure would describe neither what tracing costs in Lambda nor what it does there.
+    # Tracing is left on, as the functions are deployed (no POWERTOOLS_TRACE_DISABLED).
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+    "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+    "AWS_LAMBDA_LOG_FORMAT": "JSON",
+    "AWS_LAMBDA_LOG_LEVEL": "INFO",
+    "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+    "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
 }
 
 
@@ -102,16 +114,32 @@ def lambda_packages(outdir: Path) -> list[tuple[str, int, int]]:
 _TIMED_IMPORT = "import time; started = time.process_time(); import handler; print(time.process_time() - started)"
 
 
-def import_time_ms(name: str, runs: int) -> str:
+def import_time_ms(name: str, runs: int, *, compile_package: bool = False) -> str:
+    """Best of `runs`. Bytecode is cached after the first run (PYTHONDONTWRITEBYTECODE from the caller's
+    environment is dropped, or every run would compile our package again). With `compile_package`, the
+    `caseline` package and the handler are compiled at every run from a copy without bytecode, as in Lambda
+    today: the core layer ships no .pyc and /opt is read-only (ADR 0102)."""
     directory = ROOT / "functions" / name
     if not (directory / "handler.py").is_file():
         return "missing"
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
         **LAMBDA_ENV,
         "POWERTOOLS_SERVICE_NAME": name,
+        "LAMBDA_TASK_ROOT": str(directory),
         "PYTHONPATH": str(ROOT / "layers" / "core" / "python"),
     }
+    with tempfile.TemporaryDirectory() as tmp:
+        if compile_package:
+            shutil.copytree(ROOT / "layers" / "core" / "python" / "caseline", Path(tmp) / "python" / "caseline",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copy(directory / "handler.py", Path(tmp) / "handler.py")
+            directory = Path(tmp)
+            env |= {"PYTHONPATH": str(Path(tmp) / "python"), "PYTHONDONTWRITEBYTECODE": "1"}
+        return _best_import_time(directory, env, runs)
+
+
+def _best_import_time(directory: Path, env: dict[str, str], runs: int) -> str:
     walls, cpus = [], []
     for _ in range(runs):
         result = subprocess.run(
@@ -139,7 +167,23 @@ def import_time_ms(name: str, runs: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="import-time runs per handler (best is kept)")
+    parser.add_argument("--no-synth", action="store_true", help="only the import times (no synth, no packages)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these handlers' import times")
+    parser.add_argument("--compile-package", action="store_true",
+                        help="compile caseline and the handler at every run, as Lambda does with today's layer")
     args = parser.parse_args()
+    if not args.no_synth:
+        synth_figures()
+    load = os.getloadavg()[0]
+    bytecode = "caseline compiled at every run" if args.compile_package else "bytecode cached"
+    print(f"cold-start import time per handler (best of {args.runs}, {bytecode}; load {load:.1f} on "
+          f"{os.cpu_count()} CPUs):")
+    for name in deployed_functions():
+        if args.only is None or name in args.only:
+            print(f"  {name:18} {import_time_ms(name, args.runs, compile_package=args.compile_package)}")
+
+
+def synth_figures() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         outdir = Path(tmp)
         seconds = synth(outdir)
@@ -152,10 +196,6 @@ def main() -> None:
         print("Lambda packages (largest first):")
         for what, raw, zipped in packages:
             print(f"  {what:58} {raw / 2**20:6.2f} MiB unzipped {zipped / 2**20:6.2f} MiB zipped")
-    load = os.getloadavg()[0]
-    print(f"cold-start import time per handler (best of {args.runs}; load {load:.1f} on {os.cpu_count()} CPUs):")
-    for name in deployed_functions():
-        print(f"  {name:18} {import_time_ms(name, args.runs)}")
 
 
 if __name__ == "__main__":

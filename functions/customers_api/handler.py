@@ -1,12 +1,16 @@
 """Lambda entry point for /customers, /customers/timeline-events and /me."""
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
+from caseline import tracing
 from caseline.api.app import build_api
 from caseline.api.routes import customers
 
 logger = Logger(service="customers-api")
-tracer = Tracer(service="customers-api")
+tracer = Tracer(service="customers-api", patch_modules=tracing.PATCHED)
 app = build_api([customers.router])
 
 
@@ -14,3 +18,6 @@ app = build_api([customers.router])
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: object) -> dict:
     return app.resolve(event, context)
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

@@ -5,14 +5,17 @@ the customer is flagged; services/delivery.py applies each once. A record that c
 invocation, so Lambda retries it and then hands it to the subscription's dead-letter destination.
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.adapters.aws.mail_ses_feedback import report_from_sns
 from caseline.services.delivery import apply_provider_report
 
 logger = Logger(service="email-feedback")
-tracer = Tracer(service="email-feedback")
+tracer = Tracer(service="email-feedback", patch_modules=tracing.PATCHED)
 
 
 @logger.inject_lambda_context
@@ -30,3 +33,6 @@ def lambda_handler(event: SNSEvent, context: object) -> dict:
                     interaction_id=outcome.interaction_id, status=outcome.status, duplicate=outcome.duplicate)
         applied += 1
     return {"applied": applied, "skipped": skipped}
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

@@ -6,17 +6,20 @@ the idempotency key, so a retried event adds nothing. Anything that fails (the o
 unreachable) raises: Lambda retries the event, then hands it to the function's on-failure queue.
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from datetime import datetime
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import SESEvent, event_source
 from aws_lambda_powertools.utilities.data_classes.ses_event import SESReceipt
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.ports.blobs import BlobStore
 from caseline.services import inbound_mail
 
 logger = Logger(service="inbound-email")
-tracer = Tracer(service="inbound-email")
+tracer = Tracer(service="inbound-email", patch_modules=tracing.PATCHED)
 _raw_mail: BlobStore | None = None
 
 
@@ -49,3 +52,6 @@ def lambda_handler(event: SESEvent, context: object) -> dict:
                     case_id=outcome.case_id, interaction_id=outcome.interaction_id, reason=outcome.reason)
         outcomes.append(outcome.model_dump(mode="json", exclude_none=True))
     return {"outcomes": outcomes}
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

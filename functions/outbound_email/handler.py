@@ -5,15 +5,17 @@ invocation; after the last one the reply is marked failed and the error is raise
 to the function's dead-letter queue for a replay. An interaction already sent is never sent again.
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.consumers import Consumer
 from caseline.consumers.outbound_email import deliver_with_retries, outbound_email_consumer
 from caseline.domain.events import EventEnvelope
 
 logger = Logger(service="outbound-email")
-tracer = Tracer(service="outbound-email")
+tracer = Tracer(service="outbound-email", patch_modules=tracing.PATCHED)
 ATTEMPTS = 3
 BASE_DELAY_SECONDS = 2.0
 _consumer: Consumer | None = None
@@ -28,8 +30,10 @@ def consumer() -> Consumer:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context: object) -> dict:
-    envelope = EventEnvelope.model_validate(event.detail)
+def lambda_handler(event: dict, context: object) -> dict:  # an EventBridge event; only its detail is read
+    envelope = EventEnvelope.model_validate(event["detail"])
     deliver_with_retries(consumer(), bootstrap.deps(), envelope, attempts=ATTEMPTS, base_delay=BASE_DELAY_SECONDS)
     return {"event_id": envelope.id}
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

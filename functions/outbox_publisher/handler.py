@@ -4,15 +4,19 @@ The event-source mapping filters the stream to INSERTs of items with entity = "o
 fails is reported back (partial batch response), so the stream retries it and bisects the batch.
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from caseline import tracing
 from caseline.adapters.aws.eventbridge_bus import EventBridgeBus
 from caseline.services.publishing import publish_outbox_item
 from caseline.settings import Settings
 
 logger = Logger(service="outbox-publisher")
-tracer = Tracer(service="outbox-publisher")
+tracer = Tracer(service="outbox-publisher", patch_modules=tracing.PATCHED)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 _bus: EventBridgeBus | None = None
 
@@ -34,3 +38,6 @@ def publish_record(record: DynamoDBRecord) -> None:
 def lambda_handler(event: dict, context: object) -> dict:
     return process_partial_response(event=event, record_handler=publish_record, processor=processor,
                                     context=context)
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

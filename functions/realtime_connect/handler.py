@@ -3,10 +3,13 @@ headers on a WebSocket, so no authorizer runs) and registers staff connections, 
 the connection; $disconnect forgets it; $default answers {"action": "ping"} with {"type": "pong"}.
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_websocket_event import APIGatewayWebSocketEvent
-from caseline import bootstrap
+from caseline import bootstrap, tracing
 from caseline.adapters.aws.cognito_tokens import CognitoTokens
 from caseline.api.context import principal_from_claims
 from caseline.domain.errors import Forbidden, Unauthenticated
@@ -14,7 +17,7 @@ from caseline.services import realtime
 from caseline.settings import Settings
 
 logger = Logger(service="realtime-connect")
-tracer = Tracer(service="realtime-connect")
+tracer = Tracer(service="realtime-connect", patch_modules=tracing.PATCHED)
 _wiring: tuple[CognitoTokens, realtime.LiveUpdates] | None = None
 
 
@@ -57,3 +60,6 @@ ROUTES = {"$connect": connect, "$disconnect": disconnect, "$default": message}
 @event_source(data_class=APIGatewayWebSocketEvent)
 def lambda_handler(event: APIGatewayWebSocketEvent, context: object) -> dict:
     return ROUTES.get(event.request_context.route_key, message)(event)
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

@@ -4,11 +4,14 @@ The schedule's input is the timer with its token. A timer replaced or cancelled 
 skipped; a handler that raises fails the invocation, and EventBridge Scheduler retries it (then dead-letters).
 """
 
+from caseline import coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger, Tracer
-from caseline import bootstrap, timers
+from caseline import bootstrap, timers, tracing
 
 logger = Logger(service="timers")
-tracer = Tracer(service="timers")
+tracer = Tracer(service="timers", patch_modules=tracing.PATCHED)
 
 
 @logger.inject_lambda_context
@@ -18,3 +21,6 @@ def lambda_handler(event: dict, context: object) -> dict:
     outcome = timers.fire_scheduled(bootstrap.deps(), fired)
     logger.info("timer", kind=fired.kind, subject=fired.subject, outcome=outcome)
     return {"outcome": outcome}
+
+
+coldstart.done()  # the module is set up: collection resumes (caseline/coldstart.py)

@@ -18,7 +18,8 @@ from caseline.services import cases, customers
 from caseline.services.attachments import download_link
 from caseline.services.commands import AddReply, UpdateCase
 from caseline.services.context import Deps
-from caseline.services.inbound_mail import MAX_TEXT, Outcome, ingest, list_rejections, source_id_for
+from caseline.services.inbound_mail import MAX_TEXT, Outcome, ingest, source_id_for
+from caseline.services.mail_rejections import list_rejections
 
 from ..conftest import REGION, World
 from ..mail.conftest import CASE_ID, INTERACTION_ID, MESSAGES, OURS

@@ -12,9 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from typing import TYPE_CHECKING, Any
 
 from .adapters.store import Store
 from .ports.blobs import BlobStore
@@ -28,6 +26,9 @@ from .services.commands import MAX_ATTACHMENT_BYTES
 from .services.context import Deps, Metrics
 from .services.realtime import LiveUpdates
 from .settings import AdapterSet, Settings
+
+if TYPE_CHECKING:  # Powertools' idempotency imports boto3: only the API's first request with a key needs it
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 
 def is_outbox_item(item: Item) -> bool:

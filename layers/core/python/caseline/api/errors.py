@@ -18,10 +18,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
     ResponseValidationError,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
 from ..adapters.store import BadCursor
 from ..domain import errors as domain
@@ -32,6 +28,14 @@ logger = Logger(service="caseline-api")
 
 class BadRequest(Exception):
     """A request the API cannot read: bad header values, bad idempotency keys."""
+
+
+class IdempotencyKeyReused(Exception):
+    """An Idempotency-Key seen before with a different body (Powertools' IdempotencyValidationError)."""
+
+
+class IdempotencyInProgress(Exception):
+    """The first request with this Idempotency-Key has not finished (IdempotencyAlreadyInProgressError)."""
 
 
 class MethodNotAllowed(Exception):
@@ -130,15 +134,15 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     def _on_bad_request(exc: BadRequest) -> Response:
         return problem_response(HTTPStatus.BAD_REQUEST, "bad-request", str(exc))
 
-    @app.exception_handler(IdempotencyValidationError)
-    def _on_key_reuse(exc: IdempotencyValidationError) -> Response:
+    @app.exception_handler(IdempotencyKeyReused)
+    def _on_key_reuse(exc: IdempotencyKeyReused) -> Response:
         return problem_response(
             HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency-key-reused",
             "this Idempotency-Key was used with a different request body",
         )
 
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def _on_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response:
+    @app.exception_handler(IdempotencyInProgress)
+    def _on_in_progress(exc: IdempotencyInProgress) -> Response:
         return problem_response(
             HTTPStatus.CONFLICT, "idempotency-in-progress",
             "a request with this Idempotency-Key is still running; retry shortly",

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.errors import VersionConflict
 
@@ -51,6 +51,8 @@ def created(body: BaseModel, location: str, **headers: str) -> Response:
 
 
 class PageOf(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     next_cursor: str | None = Field(default=None, description="pass as `cursor` for the next page")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.agents import Agent, Team
 from ..domain.audit import AuditRecord
@@ -52,6 +52,8 @@ class AuditPage(PageOf):
 
 
 class OpenCaseSummary(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     case_id: str
     number: int
     subject: str
@@ -61,6 +63,8 @@ class OpenCaseSummary(BaseModel):
 
 
 class Customer360(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     customer: Customer
     counts: dict[str, int] = Field(description="cases_total, interactions, timeline_entries ...")
     open_cases: list[OpenCaseSummary]
@@ -68,30 +72,42 @@ class Customer360(BaseModel):
 
 
 class TimelineEventRecorded(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     entry: TimelineEntry
     duplicate: bool = Field(description="true when this source + external_id was already recorded")
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: str
     checks: dict[str, str]
 
 
 class ViewSummary(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     label: str
     count: int
 
 
 class ViewList(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     items: list[ViewSummary]
 
 
 class SavedViewList(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     items: list[SavedView]
 
 
 class BulkItemResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     case_id: str
     ok: bool
     status: int = Field(description="what a single update of this case would have answered")
@@ -100,12 +116,16 @@ class BulkItemResult(BaseModel):
 
 
 class BulkResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     succeeded: int
     failed: int
     results: list[BulkItemResult]
 
 
 class MergeResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     merge_id: str
     survivor: Case
     source_ids: list[str]
@@ -113,5 +133,7 @@ class MergeResult(BaseModel):
 
 
 class UnmergeResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     survivor: Case
     restored: list[Case]

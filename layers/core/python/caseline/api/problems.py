@@ -13,13 +13,15 @@ PROBLEM_BASE = "https://caseline.dev/problems/"
 class FieldProblem(BaseModel):
     """One invalid field: where it is (`body.requester.email`), what is wrong, and pydantic's error type."""
 
+    model_config = ConfigDict(defer_build=True)
+
     field: str
     message: str
     type: str
 
 
 class Problem(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     type: str = Field(examples=[PROBLEM_BASE + "validation-failed"])
     title: str

@@ -6,15 +6,17 @@ import base64
 import binascii
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.router import Router
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 from .errors import problem_response, register_error_handlers
 from .idempotency import idempotency_middleware
 from .problems import PROBLEM_JSON
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 OPENAPI_TITLE = "Caseline API"
 OPENAPI_VERSION = "0.1.0"

@@ -43,7 +43,7 @@ class CalendarError(ValueError):
 class AutomationModel(BaseModel):
     """Base for automation models: unknown fields are errors and values never change after validation."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Weekday(StrEnum):

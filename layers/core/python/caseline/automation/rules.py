@@ -224,8 +224,6 @@ Condition = Annotated[
     | BusinessHours,
     Field(discriminator="op"),
 ]
-for _model in (All, AnyOf, Not):
-    _model.model_rebuild()
 
 
 # --- actions ---------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ TimeZone = Annotated[str, Field(max_length=64, examples=["Europe/Berlin"]), Afte
 class Model(BaseModel):
     """Base for domain models: unknown fields are errors, so a typo never passes silently."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
 
 class Channel(StrEnum):

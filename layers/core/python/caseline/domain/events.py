@@ -27,7 +27,7 @@ class EventData(BaseModel):
     """Payload of one event type. Subclasses name their aggregate:
     `class CaseOpened(EventData, aggregate="case")`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
@@ -46,7 +46,7 @@ class EventData(BaseModel):
 class EventEnvelope(BaseModel):
     """What goes on the bus. `subject` is the id of the aggregate the event is about."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: EventId
     type: str = Field(pattern=r"^caseline\.[a-z_]+\.[a-z_]+$", examples=["caseline.case.opened"])

@@ -16,7 +16,7 @@ CASE_EVENT_PREFIX = "caseline.case."
 class CaseSnapshot(BaseModel):
     """The fields a queue row shows; enough for the workspace to update a list without a refetch."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: CaseId
     number: int
@@ -44,7 +44,7 @@ class CaseChanged(BaseModel):
     Delivery is at least once and notices may overtake each other; `case.version` orders them.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     type: Literal["case.changed"] = "case.changed"
     event_type: str = Field(examples=["caseline.case.status_changed"])
@@ -53,10 +53,14 @@ class CaseChanged(BaseModel):
 
 
 class Pong(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     type: Literal["pong"] = "pong"
 
 
 class ClientMessage(BaseModel):
     """What a client may send: {"action": "ping"}. Unknown fields are ignored, so clients can evolve first."""
+
+    model_config = ConfigDict(defer_build=True)
 
     action: str = Field(max_length=40)

@@ -30,7 +30,7 @@ SUBJECT_PATTERN = r"^[A-Za-z0-9._-]{1,100}$"
 
 
 class Timer(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     kind: str = Field(pattern=KIND_PATTERN, description='what the timer is for: "sla", "rules.recheck" ...')
     subject: str = Field(pattern=SUBJECT_PATTERN, description="what it is about: a case id, an agent id")
@@ -41,7 +41,7 @@ class Timer(BaseModel):
 class ScheduledTimer(BaseModel):
     """A timer as the scheduler holds it: `token` changes on every `set`, `attempts` counts failed firings."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     timer: Timer
     token: str

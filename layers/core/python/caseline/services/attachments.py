@@ -17,7 +17,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.auth import Role
 from ..domain.case import Case
@@ -56,6 +56,8 @@ _KEY_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 class UploadTicket(BaseModel):
     """Where and how to PUT the bytes, and the ref to send with the reply or note afterwards."""
 
+    model_config = ConfigDict(defer_build=True)
+
     upload_url: str = Field(description="signed; valid for 15 minutes, for exactly these bytes")
     method: Literal["PUT"] = "PUT"
     headers: dict[str, str] = Field(description="send these headers with the PUT, unchanged")
@@ -64,6 +66,8 @@ class UploadTicket(BaseModel):
 
 
 class DownloadLink(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     url: str = Field(description="signed; no Authorization header needed; valid for 5 minutes")
     expires_at: datetime
     filename: str

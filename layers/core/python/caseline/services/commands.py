@@ -17,7 +17,7 @@ from ..domain.views import ViewFilters, ViewId
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class ExternalRef(Command):

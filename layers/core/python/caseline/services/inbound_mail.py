@@ -39,16 +39,8 @@ from ..domain.interaction import (
 )
 from ..domain.mail import MailRejection, RejectionReason
 from ..domain.timeline import TimelineEntry, TimelineKind
-from ..mail import (
-    Classification,
-    MessageKind,
-    ParsedMessage,
-    SplitReply,
-    classify,
-    find_thread,
-    parse_message,
-    split_reply,
-)
+from ..mail import Classification, MessageKind, ParsedMessage, SplitReply, find_thread, parse_message, split_reply
+from ..mail.classify import classify
 from ..mail.models import Attachment
 from ..mail.threading import ThreadHint
 from ..ports.blobs import check_content_type
@@ -643,12 +635,3 @@ def _complaint(job: _Job) -> IngestOutcome:
                                                customer_id=current.requester_id))
 
     return retrying(3, attempt)
-
-
-# --- queries --------------------------------------------------------------------------------------------
-def list_rejections(deps: Deps, request: Request, *, limit: int, cursor: str | None):
-    """Messages that became no case and no interaction, newest first (admins)."""
-    from .authz import require_role
-
-    require_role(request.principal, Role.ADMIN, "listing rejected mail")
-    return MailRecords(deps.store).rejections(limit=limit, cursor=cursor)

@@ -13,7 +13,7 @@ import datetime as dt
 import threading
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..adapters.routing_store import AgentLoad, RoutingStore
 from ..adapters.store import QueueRef
@@ -53,6 +53,8 @@ _ATTEMPTS = 3
 
 class RoutingSettings(BaseModel):
     """What an admin saves: whether routing runs, and how."""
+
+    model_config = ConfigDict(defer_build=True)
 
     enabled: bool = Field(default=True, description="off: new and unassigned cases wait in their team queues")
     policy: RoutingPolicy = Field(default_factory=RoutingPolicy)

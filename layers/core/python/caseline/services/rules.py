@@ -13,7 +13,7 @@ from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, TypeAdapter, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
 
 from ..adapters.rule_store import RuleRepository
 from ..adapters.sla_config_store import SlaConfigRepository
@@ -63,6 +63,8 @@ ActionJson = Annotated[dict[str, Any], WithJsonSchema({"allOf": [{"$ref": "#/com
 class StoredRule(BaseModel):
     """A rule as the table holds it, with its version (the API's ETag)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     rule: Rule
     version: int = Field(ge=1)
     updated_at: dt.datetime
@@ -71,6 +73,8 @@ class StoredRule(BaseModel):
 
 class RuleRecord(BaseModel):
     """A rule, its version (the ETag) and where it runs in the order."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     rule: RuleJson
@@ -88,28 +92,34 @@ class RuleRecord(BaseModel):
 
 
 class RuleList(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     items: list[RuleRecord]
     version: int = Field(ge=0, description="the order's version: send it as If-Match to PUT /rules/order")
 
 
 class RuleOrder(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     ids: list[str] = Field(max_length=1000)
 
 
 class Reorder(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = {"defer_build": True, "extra": "forbid"}
 
     ids: list[str] = Field(min_length=0, max_length=1000, description="every rule id, in the new order")
 
 
 class DryRunRequest(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = {"defer_build": True, "extra": "forbid"}
 
     case_id: CaseId
     trigger: RuleTrigger | None = Field(default=None, description="the event to pretend; the rule's first one")
 
 
 class PlannedAction(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     rule_id: str
     action: ActionJson
     team_id: str | None = None
@@ -119,6 +129,8 @@ class PlannedAction(BaseModel):
 
 
 class RuleExplanation(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     rule_id: str
     outcome: RuleOutcome
     decided_by: str | None = None
@@ -128,6 +140,8 @@ class RuleExplanation(BaseModel):
 
 class DryRun(BaseModel):
     """What a rule would do to a case now, and why — nothing is changed."""
+
+    model_config = ConfigDict(defer_build=True)
 
     rule_id: str
     case_id: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..adapters.sla_config_store import SlaConfigRepository
 from ..automation.calendar import AutomationModel, BusinessCalendar, Weekday, WorkingInterval
@@ -49,11 +49,15 @@ class SlaPolicyConfig(SlaPolicy):
 
 
 class SlaPolicyRecord(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     policy: SlaPolicyConfig
     version: int = Field(ge=0, description="0: the built-in default, never stored")
 
 
 class SlaPolicyList(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     items: list[SlaPolicyRecord]
 
 
@@ -64,6 +68,8 @@ class TeamCalendar(AutomationModel):
 
 
 class TeamCalendarRecord(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     team_id: str
     calendar: BusinessCalendar
     sla_policy_id: str | None = None

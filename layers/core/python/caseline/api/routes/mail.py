@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from ...bootstrap import deps
 from ...domain.mail import MailRejection
-from ...services import inbound_mail as service
+from ...services import mail_rejections as service
 from ..context import current_request
 from ..http import Cursor, Limit, PageOf
 from ..problems import responses

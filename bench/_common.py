@@ -58,6 +58,36 @@ def load_average() -> str:
 
 
 # --- figures -----------------------------------------------------------------------------------------------
+def process_tree(pid: int) -> list[int]:
+    """A process and every process it started, and theirs (`caseline dev --workers` spawns its workers)."""
+    pids, seen = [pid], 0
+    while seen < len(pids):
+        current = pids[seen]
+        seen += 1
+        try:
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                pids += [int(child) for child in (task / "children").read_text().split()]
+            except (OSError, ValueError):
+                continue
+    return pids
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process and its children (`process_tree`) have used so far, from /proc."""
+    ticks = 0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of `values`; NaN when there are none."""
     if not values:

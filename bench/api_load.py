@@ -41,7 +41,7 @@ from typing import Any
 
 import aiohttp
 import httpx
-from _common import ROOT, load_average, machine, markdown_table, ms, percentile
+from _common import ROOT, cpu_seconds, load_average, machine, markdown_table, ms, percentile, process_tree
 from caseline import bootstrap
 from caseline.domain.auth import Role
 from caseline.runtime.bulk_load import bulk_load
@@ -187,31 +187,12 @@ class Server:
     def pids(self) -> list[int]:
         """The server's process and the worker processes it started (`--workers`)."""
         assert self.process is not None
-        pids, seen = [self.process.pid], 0
-        while seen < len(pids):
-            pid = pids[seen]
-            seen += 1
-            try:
-                tasks = list(Path(f"/proc/{pid}/task").iterdir())
-            except OSError:
-                continue
-            for task in tasks:
-                try:
-                    pids += [int(child) for child in (task / "children").read_text().split()]
-                except (OSError, ValueError):
-                    continue
-        return pids
+        return process_tree(self.process.pid)
 
     def cpu_seconds(self) -> float:
-        """User + system CPU the server's processes have used so far, from /proc/<pid>/stat."""
-        total = 0
-        for pid in self.pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
+        """User + system CPU the server's processes have used so far."""
+        assert self.process is not None
+        return cpu_seconds(self.process.pid)
 
     def cpu_waits(self) -> dict[str, int]:
         """Nanoseconds each server thread has spent runnable but waiting for a CPU (schedstat), by thread.

@@ -47,7 +47,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
-from _common import load_average, machine, markdown_table, percentile
+from _common import cpu_seconds, load_average, machine, markdown_table, percentile
 from caseline.domain.auth import Role
 
 from tests.support.dev_server import DevServer, free_port
@@ -154,12 +154,6 @@ def warm_up(server: DevServer, count: int) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-
-
-def server_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
 
 
 def in_process(total: int, senders: list[str], *, profile: str | None = None) -> None:
@@ -348,6 +342,8 @@ def main() -> int:
     parser.add_argument("-n", "--messages", type=int, default=2000)
     parser.add_argument("--quick", action="store_true", help="200 messages")
     parser.add_argument("--clients", type=int, default=8, help="concurrent SMTP connections")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="caseline dev --workers: serving processes (default: one per core)")
     parser.add_argument("--in-process", action="store_true",
                         help="call ingest, the consumers and the API directly: CPU per message")
     parser.add_argument("--profile", metavar="FILE", help="with --in-process: write a cProfile of the messages")
@@ -359,19 +355,20 @@ def main() -> int:
         return 0
 
     data_dir = Path(tempfile.mkdtemp(prefix="caseline-mail-bench-")) / "data"
-    server = DevServer(data_dir, free_port())
+    server = DevServer(data_dir, free_port(), workers=args.workers)
     started = time.perf_counter()
     server.start(timeout=120)
     token = server.token(Role.ADMIN)
-    warm_up(server, 3)
-    print(f"caseline dev ready (first messages stored) in {time.perf_counter() - started:.1f} s")
+    warm_up(server, max(3, 4 * args.workers))  # enough connections to reach every worker
+    print(f"caseline dev --workers {args.workers} ready (first messages stored) in "
+          f"{time.perf_counter() - started:.1f} s")
     print(machine())
     print(load_average())
 
     shared = Shared()
     samples: list[Sample] = []
     shares = [list(range(i, total, args.clients)) for i in range(args.clients)]
-    cpu_before = server_cpu_seconds(server.process.pid)
+    cpu_before = cpu_seconds(server.process.pid)
     begin = time.perf_counter()
     threads = [threading.Thread(target=client, args=(server, token, share, senders, shared, samples, i))
                for i, share in enumerate(shares)]
@@ -380,7 +377,7 @@ def main() -> int:
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - begin
-    cpu = server_cpu_seconds(server.process.pid) - cpu_before
+    cpu = cpu_seconds(server.process.pid) - cpu_before
     server.stop()
 
     rate = len(samples) / elapsed

@@ -156,14 +156,15 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def test_stopping_the_primary_stops_every_worker(dev_server: DevServer) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_stopping_the_primary_stops_every_worker(dev_server: DevServer, stop: signal.Signals) -> None:
     dev_server.workers = 3
-    dev_server.start()
+    dev_server.start(sigint_ignored=True)  # as a shell's background job: Ctrl-C must work all the same
     assert dev_server.process is not None
     workers = {pid for pid in _children(dev_server.process.pid)
                if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()}
     assert len(workers) == 3
-    assert dev_server.stop(signal.SIGTERM) == 0
+    assert dev_server.stop(stop) == 0
     assert "Caseline stopped." in dev_server.output[-1]
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
                 and "zombie" not in Path(f"/proc/{pid}/status").read_text()]

@@ -39,13 +39,16 @@ class DevServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, seed: bool = False, timeout: float = 60) -> None:
+    def start(self, *, seed: bool = False, timeout: float = 60, sigint_ignored: bool = False) -> None:
+        """`sigint_ignored`: start it as a shell starts a background job, with SIGINT ignored."""
         args = [*CASELINE, "dev", "--data-dir", str(self.data_dir), "--port", str(self.port),
                 "--workers", str(self.workers)]
         if not seed:
             args.append("--no-seed")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "CASELINE_SMTP_PORT": str(self.smtp_port)}
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                        preexec_fn=ignore)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -225,6 +225,8 @@ def _serve_with_workers(local: LocalPlatform, host: str, port: int, workers: int
     smtp = port_is_free(settings.smtp_host, settings.smtp_port)  # a busy SMTP port: run without, as one process does
     pool = Workers(settings, host=host, port=port, count=workers, smtp=smtp, wake=local.dispatcher.notify,
                    wake_timers=local.wake_timers, record=local.metrics.add, metrics=local.gateway.metrics)
+    # Ctrl-C and SIGTERM both stop it, even when started with SIGINT ignored (as a shell's background job is).
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         pool.start()

@@ -77,6 +77,8 @@ class OutboxDispatcher:
             if not records:
                 return total
             for record in records:
+                if self._stop.is_set():
+                    return total  # stopping: the rest waits in the stream for the next start
                 if record.event_name == "INSERT" and record.new_image is not None:
                     try:
                         event = envelope_from_item(record.new_image)

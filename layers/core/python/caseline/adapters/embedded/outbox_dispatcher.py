@@ -68,8 +68,12 @@ class OutboxDispatcher:
         self._thread: threading.Thread | None = None
 
     # --- one pass -----------------------------------------------------------------------------------------
-    def drain(self, batch: int = 200) -> int:
-        """Deliver everything committed so far; returns how many events were dispatched."""
+    def drain(self, batch: int = 200, *, until_stopped: bool = False) -> int:
+        """Deliver everything committed so far; returns how many events were dispatched.
+
+        `until_stopped`: the background thread's pass, which ends early once `stop()` is called; the rest
+        waits in the stream for the next start.
+        """
         total = 0
         while True:
             after = self.table.checkpoint(CHECKPOINT)
@@ -77,8 +81,8 @@ class OutboxDispatcher:
             if not records:
                 return total
             for record in records:
-                if self._stop.is_set():
-                    return total  # stopping: the rest waits in the stream for the next start
+                if until_stopped and self._stop.is_set():
+                    return total
                 if record.event_name == "INSERT" and record.new_image is not None:
                     try:
                         event = envelope_from_item(record.new_image)
@@ -166,7 +170,7 @@ class OutboxDispatcher:
         def run() -> None:
             while not self._stop.is_set():
                 try:
-                    self.drain()
+                    self.drain(until_stopped=True)
                 except Exception:
                     logger.exception("dispatcher pass failed")
                 self._wake.wait(interval)

@@ -73,9 +73,9 @@ def _webhooks(settings: Settings) -> WebhookSender:
 
     def secret() -> bytes:
         if settings.webhook_secret_arn and not settings.webhook_secret:
-            import boto3
+            from .adapters.aws.clients import client as aws_client
 
-            client = boto3.client("secretsmanager", region_name=settings.region)
+            client = aws_client("secretsmanager", region_name=settings.region)
             return client.get_secret_value(SecretId=settings.webhook_secret_arn)["SecretString"].encode()
         if settings.webhook_secret or settings.adapters is AdapterSet.AWS:
             return (settings.webhook_secret or "").encode()

@@ -21,9 +21,7 @@ from .conftest import FUNCTION_NAMES
 ROOT = Path(__file__).resolve().parents[2]
 NEVER_AT_IMPORT = ("boto3", "s3transfer", "requests", "sqlite3", "pymongo", "caseline.mail.classify",
                    "caseline.adapters.http_webhooks", "aws_lambda_powertools.utilities.idempotency")
-# httpx: the rules' webhooks are traced; boto3: the publisher's EventBridge adapter is made at import.
-NEEDED_BY = {"httpx": {"rules_events"}, "caseline.mail.classify": {"inbound_email"},
-             "boto3": {"outbox_publisher"}, "s3transfer": {"outbox_publisher"}}
+NEEDED_BY = {"httpx": {"rules_events"}, "caseline.mail.classify": {"inbound_email"}}  # rules' webhooks are traced
 _PROBE = (
     "import gc, json, sys; import handler; "
     "print(json.dumps({'gc': gc.isenabled(), 'modules': sorted(sys.modules)}))"

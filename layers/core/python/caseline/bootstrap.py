@@ -58,14 +58,29 @@ def build(
     clock = clock or SystemClock()
     if table is None:
         table = _table(settings)
-    idempotency_layer = idempotency or _idempotency(settings)
+    # Made on first use: Powertools' DynamoDB layer imports boto3 and builds a client, which only the API's
+    # requests with an Idempotency-Key need.
+    idempotency_layer = _once(lambda: idempotency or _idempotency(settings))
     store = Store(table, clock_now=clock.now, outbox_ttl_days=settings.outbox_ttl_days)
     ids = ids or UlidIds()
     deps = Deps(store=store, clock=clock, ids=ids, settings=settings,
                 metrics=metrics or _metrics(settings), blobs=blobs or _blobs(settings, clock),
                 scheduler=_scheduler(settings, table, ids, clock), webhooks=_webhooks(settings),
                 mail=functools.cache(lambda: mail_sender(settings)))
-    return Platform(settings=settings, table=table, deps=deps, idempotency=lambda: idempotency_layer)
+    return Platform(settings=settings, table=table, deps=deps, idempotency=idempotency_layer)
+
+
+def _once(make: Callable[[], Any]) -> Callable[[], Any]:
+    lock = threading.Lock()
+    made: list[Any] = []
+
+    def get() -> Any:
+        with lock:
+            if not made:
+                made.append(make())
+        return made[0]
+
+    return get
 
 
 def _webhooks(settings: Settings) -> WebhookSender:
@@ -73,9 +88,9 @@ def _webhooks(settings: Settings) -> WebhookSender:
 
     def secret() -> bytes:
         if settings.webhook_secret_arn and not settings.webhook_secret:
-            import boto3
+            from .adapters.aws.clients import client as aws_client
 
-            client = boto3.client("secretsmanager", region_name=settings.region)
+            client = aws_client("secretsmanager", region_name=settings.region)
             return client.get_secret_value(SecretId=settings.webhook_secret_arn)["SecretString"].encode()
         if settings.webhook_secret or settings.adapters is AdapterSet.AWS:
             return (settings.webhook_secret or "").encode()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ...ports.connections import Pusher, PushFailed
+from .clients import client as aws_client
 
 
 class ApiGatewayPusher(Pusher):
@@ -26,7 +26,7 @@ class ApiGatewayPusher(Pusher):
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = boto3.client("apigatewaymanagementapi", endpoint_url=self.endpoint_url)
+                    self._client = aws_client("apigatewaymanagementapi", endpoint_url=self.endpoint_url)
         return self._client
 
     def push(self, connection_id: str, payload: bytes) -> bool:

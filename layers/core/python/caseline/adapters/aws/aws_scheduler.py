@@ -23,6 +23,7 @@ from typing import Any
 
 from ...ports.scheduler import ScheduledTimer, Timer
 from ..timer_records import TimerRecords
+from .clients import client as aws_client
 
 SLA_KIND = "sla"
 _NAME_UNSAFE = re.compile(r"[^0-9A-Za-z_.-]")
@@ -68,17 +69,13 @@ class AwsScheduler:
     @property
     def stepfunctions(self) -> Any:
         if self._sfn is None:
-            import boto3
-
-            self._sfn = boto3.client("stepfunctions", region_name=self._region)
+            self._sfn = aws_client("stepfunctions", region_name=self._region)
         return self._sfn
 
     @property
     def scheduler(self) -> Any:
         if self._scheduler is None:
-            import boto3
-
-            self._scheduler = boto3.client("scheduler", region_name=self._region)
+            self._scheduler = aws_client("scheduler", region_name=self._region)
         return self._scheduler
 
     def set(self, timer: Timer) -> None:

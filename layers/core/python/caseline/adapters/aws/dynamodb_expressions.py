@@ -8,32 +8,69 @@ the expression spells the port's meaning out.
 
 from __future__ import annotations
 
+from decimal import Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from ...ports.table import Condition, Item, SortCondition, SortOp
 
-_serializer = TypeSerializer()
+# DynamoDB keeps 38 significant digits; boto3.dynamodb.types uses the same context (and importing that
+# module would import all of boto3, s3transfer included).
+_NUMBERS = Context(Emin=-128, Emax=126, prec=38, traps=[Inexact, Overflow, Rounded, Underflow])
 
 
-class _IntDeserializer(TypeDeserializer):
-    """Numbers come back as int: the port stores only ints (`table_rules`), never Decimal."""
+def _serialize(value: Any) -> dict[str, Any]:
+    """A port value as an AttributeValue. Items hold str, int, bool and None (`table_rules.check_value`);
+    an expression's values are the same kinds."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(_NUMBERS.create_decimal(value))}
+    if isinstance(value, str):
+        return {"S": value}
+    raise TypeError(f"unsupported type for DynamoDB: {type(value).__name__}")
 
-    def _deserialize_n(self, value: str) -> Any:
-        number = super()._deserialize_n(value)
-        return int(number) if number == number.to_integral_value() else number
+
+def _deserialize(attribute: dict[str, Any]) -> Any:
+    """An AttributeValue as a Python value. Numbers come back as int: the port stores only ints, never
+    Decimal. Lists, maps, sets and binaries, which we never write, are read as boto3 reads them."""
+    (kind, value), = attribute.items()
+    match kind:
+        case "S":
+            return value
+        case "N":
+            return _number(value)
+        case "BOOL":
+            return value
+        case "NULL":
+            return None
+        case "B":
+            return bytes(value)
+        case "SS":
+            return set(value)
+        case "NS":
+            return {_number(n) for n in value}
+        case "BS":
+            return {bytes(b) for b in value}
+        case "L":
+            return [_deserialize(v) for v in value]
+        case "M":
+            return {k: _deserialize(v) for k, v in value.items()}
+    raise TypeError(f"unknown DynamoDB type {kind}")
 
 
-_deserializer = _IntDeserializer()
+def _number(text: str) -> int | Decimal:
+    number = _NUMBERS.create_decimal(text)
+    return int(number) if number == number.to_integral_value() else number
 
 
 def to_attribute_values(item: Item) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in item.items()}
+    return {name: _serialize(value) for name, value in item.items()}
 
 
 def from_attribute_values(attributes: dict[str, Any]) -> Item:
-    return {name: _deserializer.deserialize(value) for name, value in attributes.items()}
+    return {name: _deserialize(value) for name, value in attributes.items()}
 
 
 class Expression:
@@ -50,7 +87,7 @@ class Expression:
 
     def value(self, value: Any) -> str:
         placeholder = f":v{len(self._values)}"
-        self._values[placeholder] = _serializer.serialize(value)
+        self._values[placeholder] = _serialize(value)
         return placeholder
 
     def parameters(self) -> dict[str, Any]:

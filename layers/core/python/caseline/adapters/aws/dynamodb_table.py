@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from ...ports.table import (
@@ -32,6 +31,7 @@ from ...ports.table import (
     is_expired,
 )
 from ..table_rules import check_increment, check_key, check_ops, check_query
+from .clients import client as aws_client
 from .dynamodb_expressions import Expression, from_attribute_values, to_attribute_values
 
 _ALWAYS = "attribute_exists({pk}) OR attribute_not_exists({pk})"
@@ -49,7 +49,7 @@ class DynamoDbTable(Table):
         if self._client is None:
             with self._client_lock:
                 if self._client is None:
-                    self._client = boto3.client("dynamodb")
+                    self._client = aws_client("dynamodb")
         return self._client
 
     # --- reads ------------------------------------------------------------------------------------------

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
-
 from ...domain.events import EventEnvelope
+from .clients import client as aws_client
 
 BATCH = 10  # PutEvents takes at most 10 entries
 
@@ -20,7 +19,7 @@ class EventBridgeBus:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("events")
+            self._client = aws_client("events")
         return self._client
 
     def publish(self, events: Sequence[EventEnvelope]) -> list[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ...ports.mail import MailSender, MailSendError, OutgoingMail
+from .clients import client as aws_client
 
 # Errors that sending the same message again will not cure.
 _PERMANENT = frozenset({"MessageRejected", "MailFromDomainNotVerifiedException", "AccountSuspendedException",
@@ -26,7 +26,7 @@ class SesMailSender(MailSender):
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("sesv2", region_name=self.region)
+            self._client = aws_client("sesv2", region_name=self.region)
         return self._client
 
     def _send(self, message: OutgoingMail) -> str:

@@ -12,11 +12,11 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ...ports.blobs import INLINE_TYPES, Blob, BlobInfo, BlobStore, SignedRequest, disposition
+from .clients import client as aws_client
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
@@ -24,7 +24,7 @@ _MISSING = {"404", "NoSuchKey", "NotFound"}
 def s3_client(region: str | None = None) -> Any:
     """An S3 client that presigns with SigV4 on the regional virtual-host endpoint."""
     config = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
-    return boto3.client("s3", region_name=region, config=config)
+    return aws_client("s3", region_name=region, config=config)
 
 
 def checksum_header(sha256_hex: str) -> str:

@@ -267,3 +267,14 @@ def test_deferred_checkpoints_leave_the_wal_to_checkpoint_wal(tmp_path: Path) ->
     with SqliteTable(path) as reopened:
         assert reopened.get({"pk": "ITEM#00600", "sk": "A"}, now=NOW)["body"] == "x" * 3_000
         assert reopened.get({"pk": "ITEM#LAST", "sk": "A"}, now=NOW) is not None
+
+
+def test_stream_pending_counts_what_a_reader_has_not_handled(table: SqliteTable) -> None:
+    for n in range(3):
+        table.put({"pk": f"OUTBOX#{n}", "sk": "EVENT"})
+    table.put({"pk": "CASE#1", "sk": "CASE"})  # not streamed
+    assert table.stream_pending("dispatcher") == 3
+    records = table.read_stream(0, 10)
+    table.set_checkpoint("dispatcher", records[1].seq)
+    assert table.stream_pending("dispatcher") == 1
+    assert table.stream_pending("another reader") == 3

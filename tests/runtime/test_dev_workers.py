@@ -117,7 +117,9 @@ def test_writes_through_either_process_reach_the_consumers_and_the_primarys_metr
               f"the consumers to count 12 new cases ({before} before, {opened_so_far()} now)")
     # whichever process answers, the figures are the primary's
     assert {opened_so_far() for _ in range(8)} == {before + 12}
-    assert httpx.get(server.url + "/metrics").json()["outbox"]["dead_lettered"] == 0
+    outbox = httpx.get(server.url + "/metrics").json()["outbox"]
+    assert outbox["dead_lettered"] == 0
+    _wait_for(lambda: httpx.get(server.url + "/metrics").json()["outbox"]["pending"] == 0, "the consumers to catch up")
 
 
 def test_mail_over_several_smtp_connections_becomes_cases(two_workers) -> None:

@@ -158,7 +158,8 @@ def build_local(settings: Settings, *, worker: int = 0, primary: PrimaryLink | N
         stats = dispatcher.stats
         return {"business": metrics.snapshot(),
                 "outbox": {"delivered": stats.delivered, "retried": stats.retried,
-                           "dead_lettered": stats.dead_lettered, "by_type": stats.by_type}}
+                           "dead_lettered": stats.dead_lettered, "pending": dispatcher.pending(),
+                           "by_type": stats.by_type}}
 
     gateway = LocalGateway(
         functions_dir=FUNCTIONS_DIR, tokens=tokens, max_body_bytes=settings.max_body_bytes,

@@ -179,6 +179,10 @@ class OutboxDispatcher:
         self._thread = threading.Thread(target=run, name="outbox-dispatcher", daemon=True)
         self._thread.start()
 
+    def pending(self) -> int:
+        """Stream records written but not dispatched yet: how far the consumers are behind."""
+        return self.table.stream_pending(CHECKPOINT)
+
     def notify(self) -> None:
         self._wake.set()
 

@@ -267,6 +267,14 @@ class SqliteTable(Table):
         with self._db.write() as conn:
             conn.execute("DELETE FROM stream WHERE seq <= ?", (upto_seq,))
 
+    def stream_pending(self, name: str) -> int:
+        """How many stream records the reader `name` has not handled yet (its backlog)."""
+        with self._db.read() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM stream WHERE seq > coalesce("
+                "(SELECT seq FROM stream_checkpoints WHERE name = ?), 0)", (name,)).fetchone()
+        return int(row[0])
+
     def checkpoint(self, name: str) -> int:
         """The last sequence number the reader `name` has handled, 0 before its first."""
         with self._db.read() as conn:

@@ -80,20 +80,27 @@ class OutboxDispatcher:
             records = self.table.read_stream(after, batch)
             if not records:
                 return total
-            for record in records:
-                if until_stopped and self._stop.is_set():
-                    return total
-                if record.event_name == "INSERT" and record.new_image is not None:
-                    try:
-                        event = envelope_from_item(record.new_image)
-                    except (NotAnOutboxItem, ValueError) as exc:
-                        logger.error("unreadable outbox record", seq=record.seq, error=str(exc))
-                    else:
-                        self._dispatch(event)
-                        total += 1
-                self.table.set_checkpoint(CHECKPOINT, record.seq)
-                self.stats.last_seq = record.seq
-            self.table.trim_stream(records[-1].seq)
+            done: int | None = None
+            try:
+                for record in records:
+                    if until_stopped and self._stop.is_set():
+                        return total
+                    if record.event_name == "INSERT" and record.new_image is not None:
+                        try:
+                            event = envelope_from_item(record.new_image)
+                        except (NotAnOutboxItem, ValueError) as exc:
+                            logger.error("unreadable outbox record", seq=record.seq, error=str(exc))
+                        else:
+                            self._dispatch(event)
+                            total += 1
+                    done = self.stats.last_seq = record.seq
+            finally:
+                if done is not None:
+                    # One checkpoint write per batch, not per event (each is a write transaction). After a
+                    # crash the batch's handled events are read again; every consumer is idempotent, by its
+                    # own design or through its marker, as behind EventBridge's at-least-once delivery.
+                    self.table.set_checkpoint(CHECKPOINT, done)
+                    self.table.trim_stream(done)
 
     def _dispatch(self, event: EventEnvelope) -> None:
         self._archive(event)

@@ -16,7 +16,9 @@
    interaction in it (polled right after the 250).
 4. Prints messages/s over the whole send phase, the percentiles of DATA → 250 (the server stores the case
    before it answers), 250 → readable through the API, and DATA → readable; the outcomes; the CPU time the
-   server process used; and the machine and its load, since the load generator shares it.
+   server's processes used; and the machine and its load, since the load generator shares it.
+5. Waits until the consumers (in the primary process of `caseline dev --workers`) have handled every event
+   the messages caused, and prints the sustained rate counting that time; the goal is judged on it.
 Goal: >= 200 messages/s on 2 cores with p95 (DATA → readable) under 1 s.
 
 `--in-process` skips the SMTP and HTTP servers: over what `caseline dev` builds (`build_local`, in a scratch
@@ -34,6 +36,7 @@ import argparse
 import asyncio
 import gc
 import http.client
+import json
 import os
 import random
 import smtplib
@@ -165,6 +168,16 @@ def wait_readable(api: http.client.HTTPConnection, headers: dict[str, str], case
         if response.status == 200:
             return time.perf_counter()
         time.sleep(0.005)
+
+
+def events_pending(server: DevServer) -> int:
+    """Outbox events the server's consumers have not handled yet (`/metrics`)."""
+    api = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        api.request("GET", "/metrics")
+        return int(json.loads(api.getresponse().read())["outbox"]["pending"])
+    finally:
+        api.close()
 
 
 def warm_up(server: DevServer, count: int) -> None:
@@ -409,11 +422,18 @@ def main() -> int:
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - begin
-    cpu = cpu_seconds(server.process.pid) - cpu_before
     client_cpu = time.process_time() - client_before
+    # The consumers (SLA clocks, routing, rules, live updates) run behind ingestion, in caseline dev's primary
+    # process; what they still owe is this run's work, so wait for them and count their time and CPU too.
+    behind = events_pending(server)
+    while events_pending(server):
+        time.sleep(0.05)
+    catch_up = time.perf_counter() - begin - elapsed
+    cpu = cpu_seconds(server.process.pid) - cpu_before
     server.stop()
 
     rate = len(samples) / elapsed
+    sustained = len(samples) / (elapsed + catch_up)
     accept = [s.accepted - s.sent for s in samples]
     read = [s.readable - s.accepted for s in samples]
     total_latency = [s.readable - s.sent for s in samples]
@@ -423,7 +443,9 @@ def main() -> int:
 
     print()
     print(f"{len(samples)} messages, {args.clients} SMTP connections, {elapsed:.1f} s: {rate:.0f} messages/s "
-          f"(goal >= {GOAL_RATE}); server CPU {cpu:.1f} s ({cpu / elapsed:.2f} cores busy on average, "
+          f"(goal >= {GOAL_RATE}); the consumers were {behind} events behind and caught up {catch_up:.1f} s later: "
+          f"{sustained:.0f} messages/s sustained")
+    print(f"server CPU {cpu:.1f} s ({cpu / (elapsed + catch_up):.2f} cores busy on average, "
           f"{cpu / max(len(samples), 1) * 1000:.1f} ms per message); the sending client's own CPU "
           f"{client_cpu:.1f} s ({client_cpu / elapsed:.2f} cores), on the same machine")
     print(markdown_table(["latency (ms)", "p50", "p95", "p99", "max"], [
@@ -433,8 +455,8 @@ def main() -> int:
     ]))
     print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(s.outcome for s in samples).items())))
     p95 = percentile(total_latency, 95)
-    met = rate >= GOAL_RATE and p95 < GOAL_P95
-    print(f"goal {'met' if met else 'NOT met'}: {rate:.0f} messages/s, p95 {p95 * 1000:.0f} ms")
+    met = sustained >= GOAL_RATE and p95 < GOAL_P95
+    print(f"goal {'met' if met else 'NOT met'}: {sustained:.0f} messages/s sustained, p95 {p95 * 1000:.0f} ms")
     print(load_average())
     return 0
 

@@ -129,6 +129,7 @@ class Workers:
         self.record = record
         self.metrics = metrics
         self._workers: dict[int, _Worker] = {}
+        self._stopping = False
 
     def start(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         """Spawn the workers and wait until each one serves (so load spreads from the first connection)."""
@@ -178,10 +179,13 @@ class Workers:
                 worker.link.send("metrics", message[1], self.metrics())
         worker.alive = False
         worker.ready.set()
-        if worker.process.exitcode not in (None, 0, -15):
-            print(f"Caseline worker {worker.index} stopped (exit code {worker.process.exitcode}).", flush=True)
+        if not self._stopping:
+            worker.process.join(5)
+            print(f"Caseline worker {worker.index} stopped unexpectedly (exit code {worker.process.exitcode}); "
+                  "the other workers go on serving.", flush=True)
 
     def stop(self, timeout: float = 10) -> None:
+        self._stopping = True
         for worker in self._workers.values():
             if worker.process.is_alive():
                 worker.process.terminate()  # SIGTERM: uvicorn finishes open requests, then exits

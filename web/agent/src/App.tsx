@@ -59,7 +59,7 @@ function Home() {
   if (callback.busy) {
     return (
       <Center h="100vh">
-        <Loader aria-label={t('signIn.finishing')} />
+        <Loader role="status" aria-label={t('signIn.finishing')} />
       </Center>
     );
   }
@@ -71,7 +71,7 @@ function CaseFallback() {
   const t = useT();
   return (
     <Center p="xl">
-      <Loader aria-label={t('common.loading')} />
+      <Loader role="status" aria-label={t('common.loading')} />
     </Center>
   );
 }

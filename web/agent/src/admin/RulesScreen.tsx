@@ -52,7 +52,7 @@ export default function RulesScreen() {
   const t = useT();
   const me = useMe();
   const role = me.data?.role ?? 'agent';
-  if (me.isPending) return <Loader aria-label={t('common.loading')} />;
+  if (me.isPending) return <Loader role="status" aria-label={t('common.loading')} />;
   if (role !== 'admin' && role !== 'supervisor') {
     return (
       <Alert color="orange" role="alert" m="md">
@@ -109,7 +109,7 @@ export function RulesPage({ admin }: { admin: boolean }) {
   if (rules.isPending) {
     return (
       <Center p="xl">
-        <Loader aria-label={t('common.loading')} />
+        <Loader role="status" aria-label={t('common.loading')} />
       </Center>
     );
   }

@@ -101,7 +101,7 @@ function LocalSignIn() {
   if (users.isPending) {
     return (
       <Center py="md">
-        <Loader size="sm" aria-label={t('common.loading')} />
+        <Loader role="status" size="sm" aria-label={t('common.loading')} />
       </Center>
     );
   }

@@ -128,7 +128,7 @@ export default function AuditTrail({ caseId }: { caseId: string }) {
       ),
     getNextPageParam: (page) => page.next_cursor ?? undefined,
   });
-  if (audit.isPending) return <Loader size="sm" aria-label={t('common.loading')} />;
+  if (audit.isPending) return <Loader role="status" size="sm" aria-label={t('common.loading')} />;
   if (audit.isError) return <Alert color="red" role="alert" title={t('audit.failed')} />;
   const records = audit.data.pages.flatMap((page) => page.items);
   return (

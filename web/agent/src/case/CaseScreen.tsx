@@ -32,7 +32,7 @@ export default function CaseScreen() {
   if (detail.isPending) {
     return (
       <Center p="xl">
-        <Loader aria-label={t('common.loading')} />
+        <Loader role="status" aria-label={t('common.loading')} />
       </Center>
     );
   }
@@ -94,7 +94,7 @@ export default function CaseScreen() {
           </Tabs.Panel>
           {canAudit && (
             <Tabs.Panel value="audit" pt="md">
-              <Suspense fallback={<Loader size="sm" aria-label={t('common.loading')} />}>
+              <Suspense fallback={<Loader role="status" size="sm" aria-label={t('common.loading')} />}>
                 <AuditTrail caseId={item.id} />
               </Suspense>
             </Tabs.Panel>
@@ -104,7 +104,7 @@ export default function CaseScreen() {
       <div className="case-side">
         <SlaClocks item={item} />
         <PropertiesForm key={item.id} item={item} etag={detail.data.etag} />
-        <Suspense fallback={<Loader size="sm" aria-label={t('common.loading')} />}>
+        <Suspense fallback={<Loader role="status" size="sm" aria-label={t('common.loading')} />}>
           <Customer360 customerId={item.requester_id} currentCaseId={item.id} />
         </Suspense>
       </div>

@@ -26,7 +26,7 @@ export default function Customer360({ customerId, currentCaseId }: { customerId:
   if (overview.isPending) {
     return (
       <aside className="customer panel" aria-label={t('customer.region')}>
-        <Loader size="sm" aria-label={t('common.loading')} />
+        <Loader role="status" size="sm" aria-label={t('common.loading')} />
       </aside>
     );
   }
@@ -179,7 +179,7 @@ function Timeline({ customerId }: { customerId: string }) {
         {timeline.isSuccess && entries.length === 0 && <li className="muted">{t('customer.timelineEmpty')}</li>}
         {hasNextPage && <li ref={sentinel} className="timeline-sentinel" aria-hidden="true" />}
       </ol>
-      {(timeline.isPending || isFetchingNextPage) && <Loader size="xs" aria-label={t('common.loading')} />}
+      {(timeline.isPending || isFetchingNextPage) && <Loader role="status" size="xs" aria-label={t('common.loading')} />}
       {hasNextPage && !isFetchingNextPage && (
         <Button variant="subtle" size="xs" onClick={() => fetchNextPage()}>
           {t('common.loadMore')}

@@ -34,7 +34,7 @@ export function QueueRoute() {
   const t = useT();
   const saved = useSavedViews();
   if (savedId) {
-    if (saved.isPending) return <Loader aria-label={t('common.loading')} />;
+    if (saved.isPending) return <Loader role="status" aria-label={t('common.loading')} />;
     const view = saved.data?.find((item) => item.id === savedId);
     if (!view) return <Alert color="orange" title={t('queue.savedMissing')} />;
     const source: QueueSource = {
@@ -163,7 +163,7 @@ export function QueueScreen({ source }: { source: QueueSource }) {
             {t('queue.keyboardHint')}
           </Text>
         </div>
-        {page.isFetching && <Loader size="xs" aria-label={t('common.loading')} />}
+        {page.isFetching && <Loader role="status" size="xs" aria-label={t('common.loading')} />}
       </div>
 
       <div className="toolbar" role="group" aria-label={t('queue.filters')}>

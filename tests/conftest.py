@@ -147,6 +147,16 @@ def sqlite_world(sqlite_platform: bootstrap.Platform) -> World:
     return make_world(sqlite_platform)
 
 
+def world_on_disk(data_dir: Path) -> World:
+    """A data directory that already holds two teams, the staff and two customers, for a `caseline dev` to serve."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    table = SqliteTable(data_dir / "caseline.db", stream_filter=bootstrap.is_outbox_item)
+    try:
+        return make_world(bootstrap.build(Settings(data_dir=data_dir), table=table))
+    finally:
+        table.close()
+
+
 @pytest.fixture
 def dev_server(tmp_path: Path) -> Iterator[DevServer]:
     server = DevServer(tmp_path / "data", free_port())

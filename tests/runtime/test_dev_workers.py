@@ -21,15 +21,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from caseline import bootstrap
 from caseline.adapters.connections import TableConnectionRegistry
 from caseline.adapters.embedded.sqlite_table import SqliteTable
 from caseline.runtime.server import LIVE_CONNECTIONS_FILE
 from caseline.runtime.workers import holder_of
-from caseline.settings import Settings
 from websockets.sync.client import connect
 
-from ..conftest import World, make_world
+from ..conftest import World, world_on_disk
 from ..support.dev_server import CASELINE, DevServer, free_port
 
 WAIT = 15  # seconds to wait for a frame or a count (a guard, not a measurement)
@@ -39,10 +37,7 @@ SUPPORT = "support@caseline.localhost"
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevServer, World]]:
     data_dir = tmp_path_factory.mktemp("workers") / "data"
-    data_dir.mkdir(parents=True)
-    table = SqliteTable(data_dir / "caseline.db", stream_filter=bootstrap.is_outbox_item)
-    world = make_world(bootstrap.build(Settings(data_dir=data_dir), table=table))
-    table.close()
+    world = world_on_disk(data_dir)
     server = DevServer(data_dir, free_port(), workers=2)
     server.start()
     yield server, world

@@ -9,15 +9,13 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from caseline import bootstrap
-from caseline.adapters.embedded.sqlite_table import SqliteTable
 from caseline.domain.auth import Role
 from caseline.runtime.tokens import LocalTokens
 from caseline.settings import Settings
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from ..conftest import World, make_world
+from ..conftest import World, world_on_disk
 from ..support.dev_server import DevServer, free_port
 
 WAIT = 15  # seconds a client waits for a frame before the test gives up (a guard, not a measurement)
@@ -27,11 +25,7 @@ WAIT = 15  # seconds a client waits for a frame before the test gives up (a guar
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevServer, World]]:
     """A dev server over a data directory that already holds a few staff members and customers."""
     data_dir = tmp_path_factory.mktemp("live-updates") / "data"
-    data_dir.mkdir(parents=True)
-    settings = Settings(data_dir=data_dir)
-    table = SqliteTable(data_dir / "caseline.db", stream_filter=bootstrap.is_outbox_item)
-    world = make_world(bootstrap.build(settings, table=table))
-    table.close()
+    world = world_on_disk(data_dir)
     server = DevServer(data_dir, free_port())
     server.start()
     yield server, world

@@ -76,10 +76,13 @@ def process_tree(pid: int) -> list[int]:
     return pids
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process and its children (`process_tree`) have used so far, from /proc."""
+def cpu_seconds(pid: int, *, children: bool = True) -> float:
+    """User + system CPU a process and its children (`process_tree`) have used so far, from /proc.
+
+    `children=False`: the process alone (the primary of `caseline dev --workers`, without its workers).
+    """
     ticks = 0
-    for member in process_tree(pid):
+    for member in process_tree(pid) if children else [pid]:
         try:
             fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:

@@ -202,11 +202,14 @@ def in_process(total: int, senders: list[str], *, profile: str | None = None) ->
     from caseline.mail.classify import classify
     from caseline.runtime.server import build_local
     from caseline.services.inbound_mail import ingest, source_id_for
+    from caseline.services.rules import install_defaults
     from caseline.settings import Settings
 
-    # What `caseline dev` builds: the platform, the outbox dispatcher with every local consumer, the gateway.
+    # What `caseline dev --no-seed` builds: the platform, the outbox dispatcher with every local consumer, the
+    # gateway, and the shipped automation rules (installed on every first start; they run on each new case).
     local = build_local(Settings(data_dir=Path(tempfile.mkdtemp(prefix="caseline-mail-bench-")) / "data"))
     deps, dispatcher = local.platform.deps, local.dispatcher
+    install_defaults(deps)
     spent: Counter[str] = Counter()
     dispatcher.consumers = [replace(c, handle=_timed(c.name, c.handle, spent)) for c in dispatcher.consumers]
     token = local.tokens.issue(subject="bench", role=Role.ADMIN, caseline_id=deps.ids.new(), name="Bench",
@@ -413,6 +416,7 @@ def main() -> int:
     samples: list[Sample] = []
     shares = [list(range(i, total, args.clients)) for i in range(args.clients)]
     cpu_before = cpu_seconds(server.process.pid)
+    primary_before = cpu_seconds(server.process.pid, children=False)
     client_before = time.process_time()
     begin = time.perf_counter()
     threads = [threading.Thread(target=client, args=(server, token, share, senders, prepared, shared, samples))
@@ -430,6 +434,7 @@ def main() -> int:
         time.sleep(0.05)
     catch_up = time.perf_counter() - begin - elapsed
     cpu = cpu_seconds(server.process.pid) - cpu_before
+    primary_cpu = cpu_seconds(server.process.pid, children=False) - primary_before
     server.stop()
 
     rate = len(samples) / elapsed
@@ -448,6 +453,10 @@ def main() -> int:
     print(f"server CPU {cpu:.1f} s ({cpu / (elapsed + catch_up):.2f} cores busy on average, "
           f"{cpu / max(len(samples), 1) * 1000:.1f} ms per message); the sending client's own CPU "
           f"{client_cpu:.1f} s ({client_cpu / elapsed:.2f} cores), on the same machine")
+    if args.workers > 1:
+        per_message = 1000 / max(len(samples), 1)
+        print(f"  of which the primary (consumers, timers, checkpoints) {primary_cpu * per_message:.1f} ms and the "
+              f"workers (SMTP, ingestion, API reads) {(cpu - primary_cpu) * per_message:.1f} ms per message")
     print(markdown_table(["latency (ms)", "p50", "p95", "p99", "max"], [
         row("DATA sent → 250 (stored)", accept),
         row("250 → GET /cases/{id} answers", read),

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from caseline.adapters.aws.aws_scheduler import AwsScheduler, schedule_name
-from caseline.adapters.embedded.local_scheduler import LocalScheduler, TimerRunner, retry_delay
+from caseline.adapters.embedded.local_scheduler import LocalScheduler, TimerRunner, due_soon, retry_delay
 from caseline.adapters.embedded.sqlite_table import SqliteTable
 from caseline.adapters.timer_records import TimerRecords
 from caseline.ports.clock import FixedClock, UlidIds
@@ -206,6 +206,20 @@ def test_timers_survive_reopening_the_data_file(tmp_path: Path, clock: FixedCloc
     reopened.close()
     assert [(t.subject, t.payload) for t in fired] == [("A", {"version": 4})]
 
+
+
+def test_the_runner_is_woken_only_for_timers_due_before_its_next_look(tmp_path: Path, clock: FixedClock) -> None:
+    """It looks every second anyway; waking it for an SLA target hours away only cost a query of the index."""
+    table = SqliteTable(tmp_path / "caseline.db")
+    scheduler = LocalScheduler(TimerRecords(table, UlidIds(), now=clock.now))
+    runner = TimerRunner(scheduler, lambda timer: None, clock, idle_seconds=1.0)
+    scheduler.set(_timer("sla", "LATER", minutes=30, version=1))
+    assert not runner._wake.is_set()
+    scheduler.set(Timer(kind="sla", subject="NOW", due_at=NOW, payload={"version": 1}))
+    assert runner._wake.is_set()
+    assert due_soon(Timer(kind="sla", subject="X", due_at=NOW + timedelta(seconds=1)), clock, 1.0)
+    assert not due_soon(Timer(kind="sla", subject="X", due_at=NOW + timedelta(seconds=2)), clock, 1.0)
+    table.close()
 
 # --- the AWS resources ----------------------------------------------------------------------------------
 @pytest.fixture

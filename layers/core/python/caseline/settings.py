@@ -82,6 +82,10 @@ class Settings(BaseModel):
     mail_rate_window_seconds: int = Field(default=600, gt=0)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=2525, ge=0, le=65535)
+    # Threads per process that store received messages. Ingestion is Python work that holds the GIL and ends in
+    # a write to the one SQLite writer, so more threads only queue (8 cost ~15% more CPU per message than 2);
+    # two let one message wait on disk while another is parsed. docs/performance.md has the figures.
+    smtp_ingest_threads: int = Field(default=2, ge=1, le=64)
     # Outbound email (docs/email.md): how replies leave — SES in AWS; on one machine a maildir under data_dir
     # (the default) or an SMTP relay. The From name is "<support_team_name> via Caseline" unless the agent's.
     mail_sender: Literal["ses", "maildir", "smtp"] | None = None  # None: ses in AWS, maildir on one machine

@@ -22,7 +22,7 @@ import uvicorn
 from starlette.routing import WebSocketRoute
 
 from .. import bootstrap
-from ..adapters.embedded.local_scheduler import LocalScheduler, TimerRunner
+from ..adapters.embedded.local_scheduler import RUNNER_IDLE_SECONDS, LocalScheduler, TimerRunner, due_soon
 from ..adapters.embedded.memory_metrics import MemoryMetrics
 from ..adapters.embedded.outbox_dispatcher import OutboxDispatcher
 from ..adapters.embedded.sqlite_table import SqliteTable
@@ -170,7 +170,13 @@ def build_local(settings: Settings, *, worker: int = 0, primary: PrimaryLink | N
     if primary is not None:
         scheduler = platform.deps.scheduler
         assert isinstance(scheduler, LocalScheduler)
-        scheduler.wake_on_set(primary.wake_timers)
+        clock = platform.deps.clock
+
+        def wake_primary_runner(timer: Timer) -> None:
+            if due_soon(timer, clock, RUNNER_IDLE_SECONDS):
+                primary.wake_timers()
+
+        scheduler.wake_on_set(wake_primary_runner)
         return LocalPlatform(platform, tokens, dispatcher, gateway, metrics, hub, None, pusher)
     return LocalPlatform(platform, tokens, dispatcher, gateway, metrics, hub, _timer_runner(platform, dispatcher),
                          pusher)

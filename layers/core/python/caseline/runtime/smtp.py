@@ -116,7 +116,7 @@ class _Controller(Controller):
 class SmtpServer:
     """Start/stop wrapper: aiosmtpd runs its own event loop on a thread of its own."""
 
-    def __init__(self, deps: Deps, *, host: str | None = None, port: int | None = None, workers: int = 8,
+    def __init__(self, deps: Deps, *, host: str | None = None, port: int | None = None, workers: int = 2,
                  on_ingested: Callable[[IngestOutcome], None] | None = None, reuse_port: bool = False) -> None:
         settings = deps.settings
         self.host = host or settings.smtp_host
@@ -146,7 +146,8 @@ def start_for_dev(deps: Deps, notify: Callable[[], None], *, shared: bool = Fals
     `shared`: every process of `caseline dev --workers N` listens on the port (SO_REUSEPORT), and the kernel
     spreads connections over them; the caller has checked that no other program holds the port.
     """
-    server = SmtpServer(deps, on_ingested=lambda _outcome: notify(), reuse_port=shared)
+    server = SmtpServer(deps, on_ingested=lambda _outcome: notify(), reuse_port=shared,
+                        workers=deps.settings.smtp_ingest_threads)
     try:
         server.start()
     except (OSError, RuntimeError) as exc:

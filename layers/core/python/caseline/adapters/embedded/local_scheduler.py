@@ -24,17 +24,18 @@ FIRST_RETRY = timedelta(seconds=5)
 LONGEST_RETRY = timedelta(minutes=15)
 BATCH = 100
 MAX_ROUNDS = 20
+RUNNER_IDLE_SECONDS = 1.0  # how often a runner looks for due timers when nobody wakes it
 
 
 class LocalScheduler:
-    def __init__(self, records: TimerRecords, *, on_set: Callable[[], None] | None = None) -> None:
+    def __init__(self, records: TimerRecords, *, on_set: Callable[[Timer], None] | None = None) -> None:
         self.records = records
         self._on_set = on_set
 
     def set(self, timer: Timer) -> None:
         self.records.put(timer)
         if self._on_set is not None:
-            self._on_set()
+            self._on_set(timer)
 
     def cancel(self, kind: str, subject: str) -> None:
         self.records.delete(kind, subject)
@@ -45,8 +46,18 @@ class LocalScheduler:
     def due(self, now: datetime, *, limit: int = BATCH) -> list[ScheduledTimer]:
         return self.records.due(now, limit=limit)
 
-    def wake_on_set(self, callback: Callable[[], None]) -> None:
+    def wake_on_set(self, callback: Callable[[Timer], None]) -> None:
+        """`callback(timer)` after each timer is stored; see `due_soon` for whether to wake a runner."""
         self._on_set = callback
+
+
+def due_soon(timer: Timer, clock: Clock, idle_seconds: float) -> bool:
+    """Whether a runner that looks every `idle_seconds` anyway must be woken for `timer`.
+
+    Most timers are due hours away (SLA targets, rule rechecks); waking the runner for each of them only made
+    it query the due index again, two or three times per new case under load.
+    """
+    return timer.due_at <= clock.now() + timedelta(seconds=idle_seconds)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -56,7 +67,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 class TimerRunner:
     def __init__(self, scheduler: LocalScheduler, fire: Callable[[Timer], None], clock: Clock, *,
-                 idle_seconds: float = 1.0) -> None:
+                 idle_seconds: float = RUNNER_IDLE_SECONDS) -> None:
         self.scheduler = scheduler
         self._fire = fire
         self._clock = clock
@@ -66,7 +77,7 @@ class TimerRunner:
         self._thread: threading.Thread | None = None
         self.fired = 0
         self.failed = 0
-        scheduler.wake_on_set(self._wake.set)
+        scheduler.wake_on_set(self._wake_if_due_soon)
 
     def fire_due(self, now: datetime | None = None) -> int:
         """Fire every timer due at `now` (default: the clock's now). Returns how many handlers succeeded."""
@@ -95,6 +106,10 @@ class TimerRunner:
         self.fired += 1
         self.scheduler.records.delete(timer.kind, timer.subject, token=scheduled.token)
         return True
+
+    def _wake_if_due_soon(self, timer: Timer) -> None:
+        if due_soon(timer, self._clock, self._idle):
+            self._wake.set()
 
     def wake(self) -> None:
         """Look for due timers now rather than after the idle wait (a timer was set elsewhere)."""

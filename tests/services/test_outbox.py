@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import jsonschema
@@ -10,11 +12,13 @@ import pytest
 from caseline import cli
 from caseline.adapters.embedded.outbox_dispatcher import CHECKPOINT, OutboxDispatcher
 from caseline.consumers import Consumer
+from caseline.domain.case import Priority
 from caseline.domain.common import Channel
 from caseline.domain.events import EventEnvelope
 from caseline.runtime.server import build_local
 from caseline.services import cases
-from caseline.services.commands import CustomerRef, OpenCase
+from caseline.services.commands import CustomerRef, OpenCase, UpdateCase
+from caseline.services.publishing import envelope_from_item
 from caseline.settings import Settings
 
 from ..conftest import World, make_world
@@ -158,3 +162,38 @@ def test_drain_reports_how_many_events_it_dispatched(sqlite_platform, sqlite_wor
     for n in range(events):
         _open(sqlite_platform, sqlite_world, email=f"n{n}@example.net")
     assert dispatcher.drain() == 2 * events
+
+
+def test_partitions_keep_each_case_in_order_and_deliver_every_event_once(sqlite_platform, sqlite_world) -> None:
+    """Several threads share a batch by subject; a case's events still arrive in the order they happened."""
+    seen: list[tuple[str, str, str]] = []
+    threads: set[str] = set()
+
+    def record(deps, event: EventEnvelope) -> None:
+        threads.add(threading.current_thread().name)
+        time.sleep(0.001)  # long enough for the partitions to interleave
+        seen.append((event.subject, event.type, event.id))
+
+    dispatcher, _ = _dispatcher(sqlite_platform, Consumer("rec", frozenset(), record, marker=False), partitions=3)
+    dispatcher.drain()
+    seen.clear()
+    order: dict[str, list[str]] = {}
+    for n in range(12):
+        case = _open(sqlite_platform, sqlite_world, email=f"p{n}@example.net")
+        staff = sqlite_world.staff(sqlite_world.agent)
+        updated = cases.update_case(sqlite_platform.deps, staff, case.id, UpdateCase(priority=Priority.HIGH),
+                                    expected_version=case.version)
+        cases.update_case(sqlite_platform.deps, staff, case.id, UpdateCase(priority=Priority.URGENT),
+                          expected_version=updated.version)
+    for record_ in sqlite_platform.table.read_stream(dispatcher.table.checkpoint(CHECKPOINT), 1000):
+        event = envelope_from_item(record_.new_image)
+        order.setdefault(event.subject, []).append(event.id)
+    total = sum(len(ids) for ids in order.values())
+    assert dispatcher.drain() == total
+    assert len(seen) == total == len({event_id for _, _, event_id in seen})
+    for subject, ids in order.items():
+        assert [event_id for s, _, event_id in seen if s == subject] == ids
+    assert len(threads) > 1 and all(name.startswith("outbox-partition") for name in threads)
+    assert sqlite_platform.table.checkpoint(CHECKPOINT) == dispatcher.stats.last_seq
+    assert sqlite_platform.table.stream_pending(CHECKPOINT) == 0
+    dispatcher.stop()

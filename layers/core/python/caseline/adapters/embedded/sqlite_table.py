@@ -262,6 +262,12 @@ class SqliteTable(Table):
             for seq, event, pk, sk, new, old in rows
         ]
 
+    def advance_stream(self, name: str, seq: int) -> None:
+        """`set_checkpoint` and `trim_stream` in one write transaction: a reader moving past a batch."""
+        with self._db.write() as conn:
+            _set_checkpoint(conn, name, seq)
+            conn.execute("DELETE FROM stream WHERE seq <= ?", (seq,))
+
     def trim_stream(self, upto_seq: int) -> None:
         """Forget records up to and including `upto_seq`; sequence numbers are never reused."""
         with self._db.write() as conn:
@@ -283,11 +289,14 @@ class SqliteTable(Table):
 
     def set_checkpoint(self, name: str, seq: int) -> None:
         with self._db.write() as conn:
-            conn.execute(
-                "INSERT INTO stream_checkpoints (name, seq) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
-                (name, seq),
-            )
+            _set_checkpoint(conn, name, seq)
+
+
+def _set_checkpoint(conn: sqlite3.Connection, name: str, seq: int) -> None:
+    conn.execute(
+        "INSERT INTO stream_checkpoints (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+        (name, seq),
+    )
 
 
 def _select(query: Query) -> tuple[str, list[Any]]:

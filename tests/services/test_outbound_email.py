@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from caseline.adapters.embedded.mail_maildir import MaildirMailSender
 from caseline.adapters.embedded.outbox_dispatcher import OutboxDispatcher
+from caseline.consumers import Consumer
 from caseline.consumers.outbound_email import NAME, deliver_with_retries, outbound_email_consumer
 from caseline.domain.common import Channel
 from caseline.domain.interaction import (
@@ -223,10 +224,8 @@ def test_lambda_style_retries_give_up_then_raise(sqlite_platform, sqlite_world) 
     reply = cases.add_reply(sqlite_platform.deps, sqlite_world.staff(sqlite_world.agent), case.id,
                             AddReply(text="Hello"))
     events: list = []
-    dispatcher = OutboxDispatcher(sqlite_platform.table, sqlite_platform.deps, [])
-    original = dispatcher._dispatch
-    dispatcher._dispatch = lambda event: (events.append(event), original(event))  # type: ignore[method-assign]
-    dispatcher.drain()
+    capture = Consumer("capture", frozenset(), lambda _deps, event: events.append(event), marker=False)
+    OutboxDispatcher(sqlite_platform.table, sqlite_platform.deps, [capture]).drain()
     [reply_added] = [e for e in events if e.type == "caseline.case.reply_added"]
     sleeps: list[float] = []
     with pytest.raises(MailSendError):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from pathlib import Path
 
 import jsonschema
@@ -12,13 +10,11 @@ import pytest
 from caseline import cli
 from caseline.adapters.embedded.outbox_dispatcher import CHECKPOINT, OutboxDispatcher
 from caseline.consumers import Consumer
-from caseline.domain.case import Priority
 from caseline.domain.common import Channel
 from caseline.domain.events import EventEnvelope
 from caseline.runtime.server import build_local
 from caseline.services import cases
-from caseline.services.commands import CustomerRef, OpenCase, UpdateCase
-from caseline.services.publishing import envelope_from_item
+from caseline.services.commands import CustomerRef, OpenCase
 from caseline.settings import Settings
 
 from ..conftest import World, make_world
@@ -164,36 +160,21 @@ def test_drain_reports_how_many_events_it_dispatched(sqlite_platform, sqlite_wor
     assert dispatcher.drain() == 2 * events
 
 
-def test_partitions_keep_each_case_in_order_and_deliver_every_event_once(sqlite_platform, sqlite_world) -> None:
-    """Several threads share a batch by subject; a case's events still arrive in the order they happened."""
-    seen: list[tuple[str, str, str]] = []
-    threads: set[str] = set()
-
-    def record(deps, event: EventEnvelope) -> None:
-        threads.add(threading.current_thread().name)
-        time.sleep(0.001)  # long enough for the partitions to interleave
-        seen.append((event.subject, event.type, event.id))
-
-    dispatcher, _ = _dispatcher(sqlite_platform, Consumer("rec", frozenset(), record, marker=False), partitions=3)
+def test_every_event_is_archived_and_counted_even_when_no_consumer_decodes_it(sqlite_platform, sqlite_world,
+                                                                              tmp_path) -> None:
+    archive = tmp_path / "events.jsonl"
+    opened = Recorder()
+    dispatcher, _ = _dispatcher(sqlite_platform, Consumer("rec", frozenset({"caseline.case.opened"}), opened),
+                                archive=archive)
     dispatcher.drain()
-    seen.clear()
-    order: dict[str, list[str]] = {}
-    for n in range(12):
-        case = _open(sqlite_platform, sqlite_world, email=f"p{n}@example.net")
-        staff = sqlite_world.staff(sqlite_world.agent)
-        updated = cases.update_case(sqlite_platform.deps, staff, case.id, UpdateCase(priority=Priority.HIGH),
-                                    expected_version=case.version)
-        cases.update_case(sqlite_platform.deps, staff, case.id, UpdateCase(priority=Priority.URGENT),
-                          expected_version=updated.version)
-    for record_ in sqlite_platform.table.read_stream(dispatcher.table.checkpoint(CHECKPOINT), 1000):
-        event = envelope_from_item(record_.new_image)
-        order.setdefault(event.subject, []).append(event.id)
-    total = sum(len(ids) for ids in order.values())
-    assert dispatcher.drain() == total
-    assert len(seen) == total == len({event_id for _, _, event_id in seen})
-    for subject, ids in order.items():
-        assert [event_id for s, _, event_id in seen if s == subject] == ids
-    assert len(threads) > 1 and all(name.startswith("outbox-partition") for name in threads)
-    assert sqlite_platform.table.checkpoint(CHECKPOINT) == dispatcher.stats.last_seq
-    assert sqlite_platform.table.stream_pending(CHECKPOINT) == 0
-    dispatcher.stop()
+    archive.unlink(missing_ok=True)
+    before = dict(dispatcher.stats.by_type)
+    case = _open(sqlite_platform, sqlite_world, email="archived@example.net")
+    assert dispatcher.drain() == 2  # case.opened and customer.created; only the first is decoded and delivered
+    assert [e.type for e in opened.seen][-1:] == ["caseline.case.opened"]
+    lines = [json.loads(line) for line in archive.read_text().splitlines()]
+    assert sorted(line["detail-type"] for line in lines) == ["caseline.case.opened", "caseline.customer.created"]
+    assert all(line["detail"]["type"] == line["detail-type"] for line in lines)
+    assert {line["detail"]["subject"] for line in lines} >= {case.id}
+    counted = {k: v - before.get(k, 0) for k, v in dispatcher.stats.by_type.items()}
+    assert counted == {"caseline.case.opened": 1, "caseline.customer.created": 1}

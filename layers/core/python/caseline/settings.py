@@ -46,8 +46,6 @@ class Settings(BaseModel):
     event_source: str = "caseline"
     outbox_ttl_days: int = Field(default=7, gt=0)
     dispatcher_max_attempts: int = Field(default=5, gt=0)
-    # Threads the one-machine dispatcher splits each batch over, by subject (a case's events stay in order).
-    dispatcher_partitions: int = Field(default=2, ge=1, le=16)
     merge_undo_minutes: int = Field(default=60, gt=0, le=7 * 24 * 60, description="how long a merge can be undone")
     # Outgoing webhooks of rules: the HMAC signing secret (locally a generated file in the data dir when unset).
     webhook_secret: str | None = None

@@ -27,4 +27,7 @@ class Consumer:
     marker: bool = True
 
     def wants(self, event: EventEnvelope) -> bool:
-        return not self.event_types or event.type in self.event_types
+        return self.wants_type(event.type)
+
+    def wants_type(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types

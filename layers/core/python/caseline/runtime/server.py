@@ -136,7 +136,6 @@ def build_local(settings: Settings, *, worker: int = 0, primary: PrimaryLink | N
         table, platform.deps, local_consumers(live, mail),
         max_attempts=settings.dispatcher_max_attempts,
         archive=Path(settings.data_dir) / "events.jsonl",
-        partitions=settings.dispatcher_partitions,
     )
     tokens = LocalTokens(settings)
     sign_in = LocalSignIn(lambda: dev_logins(platform), lambda login, lifetime: issue_token(tokens, login, lifetime))

@@ -15,9 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from aws_lambda_powertools import Logger
 
 from ...consumers import Consumer
 from ...domain.events import EventEnvelope
+from ...ports.table import Item
 from ...services.context import Deps
 from ...services.publishing import NotAnOutboxItem, envelope_from_item
 from ..store import DeadLetter
@@ -56,10 +55,7 @@ class OutboxDispatcher:
         base_delay: float = 0.05,
         archive: Path | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        partitions: int = 1,
     ) -> None:
-        if partitions < 1:
-            raise ValueError("partitions must be at least 1")
         self.table = table
         self.deps = deps
         self.consumers = list(consumers)
@@ -68,9 +64,6 @@ class OutboxDispatcher:
         self.archive = archive
         self.sleep = sleep
         self.stats = DispatchStats()
-        self.partitions = partitions
-        self._pool: ThreadPoolExecutor | None = None
-        self._stats_lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -88,53 +81,41 @@ class OutboxDispatcher:
             records = self.table.read_stream(after, batch)
             if not records:
                 return total
-            events: list[EventEnvelope] = []
-            for record in records:
-                if record.event_name == "INSERT" and record.new_image is not None:
-                    try:
-                        events.append(envelope_from_item(record.new_image))
-                    except (NotAnOutboxItem, ValueError) as exc:
-                        logger.error("unreadable outbox record", seq=record.seq, error=str(exc))
-            stop = self._stop if until_stopped else None
-            if not self._dispatch_all(events, stop):
-                return total  # stopped: the rest of the batch waits in the stream for the next start
-            total += len(events)
-            # One checkpoint write per batch, not per event (each is a write transaction). After a crash the
-            # batch's handled events are read again; every consumer is idempotent, by its own design or
-            # through its marker, as behind EventBridge's at-least-once delivery.
-            done = self.stats.last_seq = records[-1].seq
-            self.table.advance_stream(CHECKPOINT, done)
+            done: int | None = None
+            try:
+                for record in records:
+                    if until_stopped and self._stop.is_set():
+                        return total
+                    if record.event_name == "INSERT" and record.new_image is not None:
+                        try:
+                            event = self._decode(record.new_image)
+                        except (NotAnOutboxItem, ValueError) as exc:
+                            logger.error("unreadable outbox record", seq=record.seq, error=str(exc))
+                        else:
+                            if event is not None:
+                                self._dispatch(event)
+                            total += 1
+                    done = self.stats.last_seq = record.seq
+            finally:
+                if done is not None:
+                    # One write per batch, not per event: the checkpoint, and the stream trimmed behind it.
+                    # After a crash the batch's handled events are read again; every consumer is idempotent,
+                    # by its own design or through its marker, as behind EventBridge's at-least-once delivery.
+                    self.table.advance_stream(CHECKPOINT, done)
 
-    def _dispatch_all(self, events: list[EventEnvelope], stop: threading.Event | None) -> bool:
-        """Every event of a batch; False if `stop` was set before all were handled.
-
-        With `partitions` > 1 the batch is split by subject (a case's events stay in order, on one thread)
-        and the parts run on that many threads. Most of a consumer's time is spent waiting: for the write
-        lock the serving processes also take, and in SQLite calls that release the GIL; one thread left the
-        core idle meanwhile, and under load the consumers fell seconds behind the requests.
-        """
-        for event in events:
-            self._archive(event)
-        if self.partitions == 1 or len(events) < 2:
-            return self._dispatch_in_order(events, stop)
-        parts: list[list[EventEnvelope]] = [[] for _ in range(self.partitions)]
-        for event in events:
-            parts[zlib.crc32(event.subject.encode()) % self.partitions].append(event)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.partitions, thread_name_prefix="outbox-partition")
-        results = [self._pool.submit(self._dispatch_in_order, part, stop) for part in parts if part]
-        wait(results)  # every part ends before an error of one is raised
-        return all([result.result() for result in results])  # noqa: C419 - result() of each, for its error
-
-    def _dispatch_in_order(self, events: list[EventEnvelope], stop: threading.Event | None) -> bool:
-        for event in events:
-            if stop is not None and stop.is_set():
-                return False
-            self._dispatch(event)
-        return True
+    def _decode(self, image: Item) -> EventEnvelope | None:
+        """The envelope of an outbox item, counted and archived; None when no consumer wants its type (the
+        envelope is then never decoded: `customer.created`, for one, has no local consumer)."""
+        event_type = image.get("event_type")
+        if image.get("entity") != "outbox" or "data" not in image or not isinstance(event_type, str):
+            raise NotAnOutboxItem("the stream record is not an outbox event")
+        self.stats.by_type[event_type] = self.stats.by_type.get(event_type, 0) + 1
+        self._archive(event_type, image["data"])
+        if not any(consumer.wants_type(event_type) for consumer in self.consumers):
+            return None
+        return envelope_from_item(image)
 
     def _dispatch(self, event: EventEnvelope) -> None:
-        self._count("by_type", event.type)
         for consumer in self.consumers:
             if consumer.wants(event):
                 self.deliver(consumer, event)
@@ -143,7 +124,7 @@ class OutboxDispatcher:
         """Run one consumer on one event with retries; True if it was handled (now or before)."""
         store = self.deps.store
         if consumer.marker and store.was_consumed(consumer.name, event.id):
-            self._count("skipped_duplicates")
+            self.stats.skipped_duplicates += 1
             return True
         error = ""
         for attempt in range(1, self.max_attempts + 1):
@@ -154,12 +135,12 @@ class OutboxDispatcher:
                 logger.warning("consumer failed", consumer=consumer.name, event_id=event.id, attempt=attempt,
                                error=error)
                 if attempt < self.max_attempts:
-                    self._count("retried")
+                    self.stats.retried += 1
                     self.sleep(self.base_delay * 2 ** (attempt - 1))
                 continue
             if consumer.marker:
                 store.mark_consumed(consumer.name, event.id, ttl_seconds=MARKER_TTL_SECONDS)
-            self._count("delivered")
+            self.stats.delivered += 1
             return True
         if consumer.give_up is not None:
             try:
@@ -167,16 +148,9 @@ class OutboxDispatcher:
             except Exception:
                 logger.exception("give-up hook failed", consumer=consumer.name, event_id=event.id)
         store.put_dead_letter(consumer.name, event, error, self.max_attempts)
-        self._count("dead_lettered")
+        self.stats.dead_lettered += 1
         logger.error("dead-lettered", consumer=consumer.name, event_id=event.id, error=error)
         return False
-
-    def _count(self, figure: str, event_type: str | None = None) -> None:
-        with self._stats_lock:  # partitions count from several threads
-            if event_type is not None:
-                self.stats.by_type[event_type] = self.stats.by_type.get(event_type, 0) + 1
-            else:
-                setattr(self.stats, figure, getattr(self.stats, figure) + 1)
 
     def replay(self, consumer_name: str, event_id: str) -> bool:
         """Run a dead letter's consumer again; on success the dead letter is removed."""
@@ -202,12 +176,12 @@ class OutboxDispatcher:
                 return
             cursor = page.cursor
 
-    def _archive(self, event: EventEnvelope) -> None:
-        """The local stand-in for the EventBridge archive: one JSON line per event."""
+    def _archive(self, event_type: str, envelope_json: str) -> None:
+        """The local stand-in for the EventBridge archive: one JSON line per event (the envelope as stored)."""
         if self.archive is None:
             return
         with self.archive.open("a", encoding="utf-8") as out:
-            out.write(json.dumps({"detail-type": event.type, "detail": event.model_dump(mode="json")}) + "\n")
+            out.write(f'{{"detail-type": {json.dumps(event_type)}, "detail": {envelope_json}}}\n')
 
     # --- background thread ----------------------------------------------------------------------------------
     def start(self, interval: float = 0.05) -> None:
@@ -235,6 +209,3 @@ class OutboxDispatcher:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None

@@ -82,6 +82,8 @@ class Settings(BaseModel):
     mail_rate_window_seconds: int = Field(default=600, gt=0)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=2525, ge=0, le=65535)
+    # `caseline dev`: handler calls that run at once per process (see runtime/gateway.py); more only queue.
+    gateway_threads: int = Field(default=2, ge=1, le=64)
     # Threads per process that store received messages. Ingestion is Python work that holds the GIL and ends in
     # a write to the one SQLite writer, so more threads only queue (8 cost ~15% more CPU per message than 2);
     # two let one message wait on disk while another is parsed. docs/performance.md has the figures.

@@ -166,6 +166,7 @@ def build_local(settings: Settings, *, worker: int = 0, primary: PrimaryLink | N
         openapi=openapi, swagger_html=swagger, metrics=metric_page, spa_dir=SPA_DIR,
         on_request_done=dispatcher.notify if primary is None else primary.wake,
         extra_routes=[*blob_routes(platform.deps.blobs), *mail_routes(mail), *local_routes],
+        threads=settings.gateway_threads,
     )
     if primary is not None:
         scheduler = platform.deps.scheduler

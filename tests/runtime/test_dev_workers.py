@@ -7,6 +7,7 @@ processes: live updates, the dispatcher's wake-ups and the metrics the primary k
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -23,6 +24,7 @@ import httpx
 import pytest
 from caseline.adapters.connections import TableConnectionRegistry
 from caseline.adapters.embedded.sqlite_table import SqliteTable
+from caseline.runtime.rebalance import REQUESTS_PER_CONNECTION
 from caseline.runtime.server import LIVE_CONNECTIONS_FILE
 from caseline.runtime.workers import holder_of
 from websockets.sync.client import connect
@@ -194,6 +196,24 @@ def test_workers_stop_when_the_primary_dies(dev_server: DevServer) -> None:
     with pytest.raises(httpx.TransportError):
         httpx.get(dev_server.url + "/health", timeout=2)
 
+
+
+def test_a_long_lived_connection_is_ended_after_its_hundredth_request(two_workers) -> None:
+    """So that a client's load can move to the other worker (runtime/rebalance.py)."""
+    server, _ = two_workers
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=WAIT)
+    try:
+        answers = []
+        for _ in range(REQUESTS_PER_CONNECTION):
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            response.read()
+            answers.append((response.status, response.getheader("connection")))
+        assert answers[:-1] == [(200, None)] * (REQUESTS_PER_CONNECTION - 1)
+        assert answers[-1] == (200, "close")
+        assert connection.sock is None  # http.client closed it, as the server asked
+    finally:
+        connection.close()
 
 def test_a_busy_port_is_refused_rather_than_shared(tmp_path: Path) -> None:
     with socket.socket() as other:

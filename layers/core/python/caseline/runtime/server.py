@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from starlette.routing import WebSocketRoute
@@ -35,6 +36,7 @@ from .blob_routes import blob_routes
 from .gateway import LocalGateway
 from .live import LiveSocket
 from .mail_routes import mail_routes
+from .rebalance import ConnectionRecycler
 from .signin import LocalSignIn
 from .tokens import TOKEN_LIFETIME_SECONDS, LocalTokens
 from .workers import PrimaryLink, RoutedPusher, WorkerPlan, Workers, connection_prefix, port_is_free, shared_socket
@@ -292,8 +294,10 @@ def _freeze_startup_objects() -> None:
 
 
 def _run_http(local: LocalPlatform, host: str, port: int, listener: socket.socket | None) -> None:
-    config = uvicorn.Config(local.gateway.app(), host=host, port=port, log_level="warning",
-                            access_log=False, lifespan="off")
+    app: Any = local.gateway.app()
+    if listener is not None:  # a worker on a shared port: let long-lived connections move between workers
+        app = ConnectionRecycler(app)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
     # uvicorn finishes open requests on Ctrl-C / SIGTERM, then re-raises the signal it caught through the
     # handler that was there before; make SIGTERM end as quietly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)

@@ -91,6 +91,11 @@ def cpu_seconds(pid: int, *, children: bool = True) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_by_process(pid: int) -> dict[int, float]:
+    """`cpu_seconds` of each process of the tree, by pid: how evenly the workers of `--workers` were used."""
+    return {member: cpu_seconds(member, children=False) for member in process_tree(pid)}
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of `values`; NaN when there are none."""
     if not values:

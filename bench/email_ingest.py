@@ -50,7 +50,7 @@ from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from pathlib import Path
 
-from _common import cpu_seconds, load_average, machine, markdown_table, percentile
+from _common import cpu_by_process, cpu_seconds, load_average, machine, markdown_table, percentile
 from caseline.domain.auth import Role
 
 from tests.support.dev_server import DevServer, free_port
@@ -417,6 +417,7 @@ def main() -> int:
     shares = [list(range(i, total, args.clients)) for i in range(args.clients)]
     cpu_before = cpu_seconds(server.process.pid)
     primary_before = cpu_seconds(server.process.pid, children=False)
+    each_before = cpu_by_process(server.process.pid)
     client_before = time.process_time()
     begin = time.perf_counter()
     threads = [threading.Thread(target=client, args=(server, token, share, senders, prepared, shared, samples))
@@ -435,6 +436,7 @@ def main() -> int:
     catch_up = time.perf_counter() - begin - elapsed
     cpu = cpu_seconds(server.process.pid) - cpu_before
     primary_cpu = cpu_seconds(server.process.pid, children=False) - primary_before
+    each = {pid: used - each_before.get(pid, 0.0) for pid, used in cpu_by_process(server.process.pid).items()}
     server.stop()
 
     rate = len(samples) / elapsed
@@ -457,6 +459,9 @@ def main() -> int:
         per_message = 1000 / max(len(samples), 1)
         print(f"  of which the primary (consumers, timers, checkpoints) {primary_cpu * per_message:.1f} ms and the "
               f"workers (SMTP, ingestion, API reads) {(cpu - primary_cpu) * per_message:.1f} ms per message")
+        busy = sorted((used for pid, used in each.items() if pid != server.process.pid and used > 0.05), reverse=True)
+        print("  cores each worker used while sending and catching up: "
+              + ", ".join(f"{used / (elapsed + catch_up):.2f}" for used in busy))
     print(markdown_table(["latency (ms)", "p50", "p95", "p99", "max"], [
         row("DATA sent → 250 (stored)", accept),
         row("250 → GET /cases/{id} answers", read),

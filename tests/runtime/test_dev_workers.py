@@ -215,6 +215,35 @@ def test_a_long_lived_connection_is_ended_after_its_hundredth_request(two_worker
     finally:
         connection.close()
 
+
+def _smtp_connections_by_process(server: DevServer) -> list[int]:
+    """Established connections on the SMTP port that each worker holds (sockets in /proc/<pid>/fd)."""
+    established = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == server.smtp_port and fields[3] == "01":
+            established.add(fields[9])  # the socket's inode
+    assert server.process is not None
+    counts = []
+    for pid in sorted(_children(server.process.pid)):
+        if "spawn_main" not in Path(f"/proc/{pid}/cmdline").read_text():
+            continue
+        inodes = {link.readlink().name[len("socket:["):-1] for link in Path(f"/proc/{pid}/fd").iterdir()
+                  if link.readlink().name.startswith("socket:[")}
+        counts.append(len(inodes & established))
+    return counts
+
+
+def test_smtp_connections_are_handed_to_the_workers_in_turn(two_workers) -> None:
+    """A relay keeps its connections for many messages; a hash of the addresses split them unevenly."""
+    server, _ = two_workers
+    with ExitStack() as stack:
+        for _ in range(6):
+            smtp = stack.enter_context(smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=WAIT))
+            assert smtp.ehlo()[0] == 250
+        assert _wait_for(lambda: sorted(_smtp_connections_by_process(server)) == [3, 3],
+                         "three connections in each worker")
+
 def test_a_busy_port_is_refused_rather_than_shared(tmp_path: Path) -> None:
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))

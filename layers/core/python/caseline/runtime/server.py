@@ -238,8 +238,17 @@ def _serve_with_workers(local: LocalPlatform, host: str, port: int, workers: int
     # Ctrl-C and SIGTERM both stop it, even when started with SIGINT ignored (as a shell's background job is).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    stack = contextlib.ExitStack()
     try:
         pool.start()
+        if smtp:
+            smtp_listener = _smtp_listener(settings.smtp_host, settings.smtp_port)
+            if smtp_listener is None:
+                smtp = False
+            else:
+                stack.callback(_close_listener, smtp_listener)  # ends hand_out
+                threading.Thread(target=pool.hand_out, args=(smtp_listener,), name="smtp-hand-out",
+                                 daemon=True).start()
         assert local.pusher is not None
         local.pusher.forward = pool.push
         local.start_background()
@@ -257,6 +266,7 @@ def _serve_with_workers(local: LocalPlatform, host: str, port: int, workers: int
     except KeyboardInterrupt:
         pass
     finally:
+        stack.close()
         pool.stop()
         local.stop()
         print("Caseline stopped.")
@@ -267,10 +277,11 @@ def serve_worker(plan: WorkerPlan, primary: PrimaryLink) -> None:
     local = build_local(plan.settings, worker=plan.index, primary=primary)
     local.defer_checkpoints()
     assert local.hub is not None
-    threading.Thread(target=primary.listen, args=(local.hub,), name="primary-link", daemon=True).start()
     from .smtp import start_for_dev
 
-    smtp = start_for_dev(local.platform.deps, primary.wake, shared=True, quiet=True) if plan.smtp else None
+    smtp = start_for_dev(local.platform.deps, primary.wake, handed=True, quiet=True) if plan.smtp else None
+    threading.Thread(target=primary.listen, args=(local.hub, smtp.adopt if smtp is not None else None),
+                     name="primary-link", daemon=True).start()
     listener = shared_socket(plan.host, plan.port)
     _freeze_startup_objects()
     primary.link.send("ready", plan.index)
@@ -280,6 +291,21 @@ def serve_worker(plan: WorkerPlan, primary: PrimaryLink) -> None:
     finally:
         if smtp is not None:
             smtp.stop()
+
+
+def _smtp_listener(host: str, port: int) -> socket.socket | None:
+    """The SMTP port, bound by the primary of `--workers N`, which hands its connections to the workers."""
+    try:
+        return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                    backlog=1024)
+    except OSError:
+        return None
+
+
+def _close_listener(listener: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept(); close() alone does not
+    listener.close()
 
 
 def _freeze_startup_objects() -> None:

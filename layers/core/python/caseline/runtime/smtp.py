@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -89,25 +90,26 @@ class LenientSMTP(SMTP):
 
 
 class _Controller(Controller):
-    """aiosmtpd's controller, able to share its port with the other processes of `caseline dev --workers N`."""
+    """aiosmtpd's controller, able to serve connections another process accepted (`caseline dev --workers N`)."""
 
-    def __init__(self, handler: Any, *, reuse_port: bool = False, **kwargs: Any) -> None:
+    def __init__(self, handler: Any, *, handed: bool = False, **kwargs: Any) -> None:
         super().__init__(handler, **kwargs)
-        self.reuse_port = reuse_port
+        self.handed = handed
 
     def factory(self) -> SMTP:
         return LenientSMTP(self.handler, **self.SMTP_kwargs)
 
     def _create_server(self) -> Any:
-        if not self.reuse_port:
+        if not self.handed:
             return super()._create_server()
-        return self.loop.create_server(self._factory_invoker, host=self.hostname, port=self.port,
-                                       ssl=self.ssl_context, reuse_port=True)
+        # The controller's life cycle wants a server of its own; connections come through `adopt`, so it
+        # listens on a loopback port nobody is told about.
+        return self.loop.create_server(self._factory_invoker, host="127.0.0.1", port=0)
 
     def _trigger_server(self) -> None:
-        # The controller checks its factory by connecting to its own port; on a shared port that connection
-        # may reach another process, so build one protocol object on the loop instead.
-        if not self.reuse_port:
+        # The controller checks its factory by connecting to its own port; with handed connections it builds
+        # one protocol object on the loop instead.
+        if not self.handed:
             super()._trigger_server()
             return
         self.loop.call_soon_threadsafe(self._factory_invoker)
@@ -117,7 +119,7 @@ class SmtpServer:
     """Start/stop wrapper: aiosmtpd runs its own event loop on a thread of its own."""
 
     def __init__(self, deps: Deps, *, host: str | None = None, port: int | None = None, workers: int = 2,
-                 on_ingested: Callable[[IngestOutcome], None] | None = None, reuse_port: bool = False) -> None:
+                 on_ingested: Callable[[IngestOutcome], None] | None = None, handed: bool = False) -> None:
         settings = deps.settings
         self.host = host or settings.smtp_host
         self.port = settings.smtp_port if port is None else port
@@ -126,11 +128,18 @@ class SmtpServer:
         self.controller = _Controller(
             self.handler, hostname=self.host, port=self.port, server_hostname="caseline.localhost",
             data_size_limit=settings.mail_max_bytes, enable_SMTPUTF8=True, decode_data=False,
-            reuse_port=reuse_port,
+            handed=handed,
         )
 
     def start(self) -> None:
         self.controller.start()
+
+    def adopt(self, connection: socket.socket) -> None:
+        """Serve a connection the primary accepted (`--workers N`; see `workers.Workers.hand_out`)."""
+        controller = self.controller
+        connection.setblocking(False)
+        asyncio.run_coroutine_threadsafe(
+            controller.loop.connect_accepted_socket(controller._factory_invoker, connection), controller.loop)
 
     def stop(self) -> None:
         try:
@@ -139,14 +148,14 @@ class SmtpServer:
             self.executor.shutdown(wait=True, cancel_futures=False)
 
 
-def start_for_dev(deps: Deps, notify: Callable[[], None], *, shared: bool = False,
+def start_for_dev(deps: Deps, notify: Callable[[], None], *, handed: bool = False,
                   quiet: bool = False) -> SmtpServer | None:
     """Start the SMTP server for `caseline dev`; a busy port is reported, not fatal (the API still runs).
 
-    `shared`: every process of `caseline dev --workers N` listens on the port (SO_REUSEPORT), and the kernel
-    spreads connections over them; the caller has checked that no other program holds the port.
+    `handed`: a worker of `caseline dev --workers N`, which serves the connections the primary accepts on the
+    SMTP port and hands out in turn (`SmtpServer.adopt`).
     """
-    server = SmtpServer(deps, on_ingested=lambda _outcome: notify(), reuse_port=shared,
+    server = SmtpServer(deps, on_ingested=lambda _outcome: notify(), handed=handed,
                         workers=deps.settings.smtp_ingest_threads)
     try:
         server.start()

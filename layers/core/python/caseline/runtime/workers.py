@@ -2,8 +2,9 @@
 
 One Python process runs Python on one core at a time, so a single `caseline dev` tops out at one core however
 many threads it has. With `--workers N` the process the developer started (the primary) spawns N workers,
-each a fresh interpreter. The workers serve HTTP (the API, the SPA, `/ws`) and SMTP: each binds the ports
-with SO_REUSEPORT and the kernel spreads new connections over them. Each has its own copies of the function
+each a fresh interpreter. The workers serve HTTP (the API, the SPA, `/ws`) and SMTP. Each binds the HTTP port
+with SO_REUSEPORT and the kernel spreads new connections over them; SMTP connections, which relays keep for
+many messages, are accepted by the primary and handed to the workers in turn. Each has its own copies of the function
 handlers, on the one SQLite file (writers take turns through the adapter's file lock).
 
 The primary serves no requests. It runs what must run once, the outbox dispatcher with every consumer, the
@@ -15,7 +16,8 @@ primary (a `Link`) carries:
   at its next poll, and `timers` after setting a timer, for the timer runner; each business metric it
   records (`metric`), and `metrics` requests: the figures and the dispatcher's counters are kept in the
   primary, so `/metrics` shows the same whichever process answers;
-- primary -> worker: `push`, a live update for a WebSocket the worker holds, and `metrics` answers.
+- primary -> worker: `push`, a live update for a WebSocket the worker holds, `metrics` answers, and
+  `smtp-connection`, followed by the connection's file descriptor.
 
 The realtime consumer runs in the primary, so a live update reaches a socket through the process that holds
 it, as in AWS it reaches one through API Gateway's management API. A connection id names its process:
@@ -32,6 +34,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing import reduction
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -75,6 +78,20 @@ class Link:
     def receive(self) -> tuple[Any, ...]:
         """The next message; raises EOFError (or OSError) once the other end has closed."""
         return self.connection.recv()
+
+    def send_socket(self, connection: socket.socket, pid: int) -> bool:
+        """Pass an accepted connection to the other process (its file descriptor, over the pipe's socket)."""
+        try:
+            with self._sending:
+                self.connection.send(("smtp-connection",))
+                reduction.send_handle(self.connection, connection.fileno(), pid)
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def receive_socket(self) -> socket.socket:
+        """The connection `send_socket` passed, right after its message was received."""
+        return socket.socket(fileno=reduction.recv_handle(self.connection))
 
 
 class RoutedPusher(Pusher):
@@ -184,6 +201,27 @@ class Workers:
             print(f"Caseline worker {worker.index} stopped unexpectedly (exit code {worker.process.exitcode}); "
                   "the other workers go on serving.", flush=True)
 
+    def hand_out(self, listener: socket.socket) -> None:
+        """Accept SMTP connections and pass each to the next worker in turn, until `listener` is closed.
+
+        With SO_REUSEPORT the kernel picks a worker by a hash of the addresses, and a relay keeps its
+        connections for many messages: 16 connections split 10/6 or worse more often than not, and one
+        worker's ingestion ran flat out while the other's idled (bench/email_ingest.py prints the split).
+        Taking turns gives each worker the same number of connections.
+        """
+        turn = itertools.count()
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return  # closed: stopping
+            with connection:
+                serving = [w for w in self._workers.values() if w.alive and w.ready.is_set()]
+                for _ in range(len(serving)):
+                    worker = serving[next(turn) % len(serving)]
+                    if worker.link.send_socket(connection, worker.process.pid or 0):
+                        break
+
     def stop(self, timeout: float = 10) -> None:
         self._stopping = True
         for worker in self._workers.values():
@@ -224,7 +262,7 @@ class PrimaryLink:
                 raise TimeoutError("the primary process did not answer")
             return self._answers.pop(request)
 
-    def listen(self, hub: WebSocketHub) -> None:
+    def listen(self, hub: WebSocketHub, on_smtp: Callable[[socket.socket], None] | None = None) -> None:
         """Deliver what the primary sends until it goes away; then this worker stops too."""
         while True:
             try:
@@ -235,6 +273,12 @@ class PrimaryLink:
                 return
             if message[0] == "push":
                 hub.push(message[1], message[2])
+            elif message[0] == "smtp-connection":
+                connection = self.link.receive_socket()
+                if on_smtp is not None:
+                    on_smtp(connection)
+                else:
+                    connection.close()
             elif message[0] == "metrics":
                 with self._answered:
                     self._answers[message[1]] = message[2]
@@ -242,7 +286,7 @@ class PrimaryLink:
 
 
 def run_worker(plan: WorkerPlan) -> None:
-    """A worker process's body: the gateway (HTTP + `/ws`) and SMTP on the shared ports, nothing else."""
+    """A worker process's body: the gateway (HTTP + `/ws`) on the shared port and SMTP, nothing else."""
     from .server import serve_worker
 
     serve_worker(plan, PrimaryLink(Link(plan.connection)))

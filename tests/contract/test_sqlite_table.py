@@ -114,6 +114,15 @@ def test_trim_forgets_records_and_never_reuses_a_sequence_number(tmp_path: Path)
         assert latest.seq > records[2].seq
 
 
+def test_advancing_a_reader_stores_its_checkpoint_and_forgets_what_it_passed_in_one_write(table: SqliteTable) -> None:
+    for n in range(4):
+        table.put({"pk": f"OUTBOX#{n}", "sk": "EVENT"})
+    records = table.read_stream(0, 10)
+    table.advance_stream("dispatcher", records[2].seq)
+    assert table.checkpoint("dispatcher") == records[2].seq
+    assert [r.keys["pk"] for r in table.read_stream(0, 10)] == ["OUTBOX#3"]
+    assert table.stream_pending("dispatcher") == 1
+
 def test_stream_and_checkpoints_survive_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "caseline.db"
     with SqliteTable(path, stream_filter=is_outbox) as table:

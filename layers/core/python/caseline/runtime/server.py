@@ -238,17 +238,9 @@ def _serve_with_workers(local: LocalPlatform, host: str, port: int, workers: int
     # Ctrl-C and SIGTERM both stop it, even when started with SIGINT ignored (as a shell's background job is).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    stack = contextlib.ExitStack()
     try:
         pool.start()
-        if smtp:
-            smtp_listener = _smtp_listener(settings.smtp_host, settings.smtp_port)
-            if smtp_listener is None:
-                smtp = False
-            else:
-                stack.callback(_close_listener, smtp_listener)  # ends hand_out
-                threading.Thread(target=pool.hand_out, args=(smtp_listener,), name="smtp-hand-out",
-                                 daemon=True).start()
+        smtp = smtp and pool.hand_out_smtp(settings.smtp_host, settings.smtp_port)
         assert local.pusher is not None
         local.pusher.forward = pool.push
         local.start_background()
@@ -266,7 +258,6 @@ def _serve_with_workers(local: LocalPlatform, host: str, port: int, workers: int
     except KeyboardInterrupt:
         pass
     finally:
-        stack.close()
         pool.stop()
         local.stop()
         print("Caseline stopped.")
@@ -291,21 +282,6 @@ def serve_worker(plan: WorkerPlan, primary: PrimaryLink) -> None:
     finally:
         if smtp is not None:
             smtp.stop()
-
-
-def _smtp_listener(host: str, port: int) -> socket.socket | None:
-    """The SMTP port, bound by the primary of `--workers N`, which hands its connections to the workers."""
-    try:
-        return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET,
-                                    backlog=1024)
-    except OSError:
-        return None
-
-
-def _close_listener(listener: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept(); close() alone does not
-    listener.close()
 
 
 def _freeze_startup_objects() -> None:

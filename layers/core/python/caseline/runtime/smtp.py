@@ -135,7 +135,7 @@ class SmtpServer:
         self.controller.start()
 
     def adopt(self, connection: socket.socket) -> None:
-        """Serve a connection the primary accepted (`--workers N`; see `workers.Workers.hand_out`)."""
+        """Serve a connection the primary accepted (`--workers N`; see `workers.Workers.hand_out_smtp`)."""
         controller = self.controller
         connection.setblocking(False)
         asyncio.run_coroutine_threadsafe(

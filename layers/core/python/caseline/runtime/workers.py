@@ -26,6 +26,7 @@ it, as in AWS it reaches one through API Gateway's management API. A connection 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -147,6 +148,7 @@ class Workers:
         self.metrics = metrics
         self._workers: dict[int, _Worker] = {}
         self._stopping = False
+        self._smtp_listener: socket.socket | None = None
 
     def start(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         """Spawn the workers and wait until each one serves (so load spreads from the first connection)."""
@@ -201,7 +203,18 @@ class Workers:
             print(f"Caseline worker {worker.index} stopped unexpectedly (exit code {worker.process.exitcode}); "
                   "the other workers go on serving.", flush=True)
 
-    def hand_out(self, listener: socket.socket) -> None:
+    def hand_out_smtp(self, host: str, port: int) -> bool:
+        """Bind the SMTP port and hand its connections to the workers (`_hand_out`) until `stop()`; False when
+        the port cannot be bound."""
+        try:
+            listener = socket.create_server((host, port), family=_family(host), backlog=1024)
+        except OSError:
+            return False
+        self._smtp_listener = listener
+        threading.Thread(target=self._hand_out, args=(listener,), name="smtp-hand-out", daemon=True).start()
+        return True
+
+    def _hand_out(self, listener: socket.socket) -> None:
         """Accept SMTP connections and pass each to the next worker in turn, until `listener` is closed.
 
         With SO_REUSEPORT the kernel picks a worker by a hash of the addresses, and a relay keeps its
@@ -224,6 +237,10 @@ class Workers:
 
     def stop(self, timeout: float = 10) -> None:
         self._stopping = True
+        if self._smtp_listener is not None:
+            with contextlib.suppress(OSError):
+                self._smtp_listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
+            self._smtp_listener.close()
         for worker in self._workers.values():
             if worker.process.is_alive():
                 worker.process.terminate()  # SIGTERM: uvicorn finishes open requests, then exits

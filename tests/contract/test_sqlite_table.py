@@ -104,9 +104,9 @@ def test_trim_forgets_records_and_never_reuses_a_sequence_number(tmp_path: Path)
         for n in range(3):
             table.put({"pk": f"OUTBOX#{n}", "sk": "EVENT"})
         records = table.read_stream(0, 10)
-        table.trim_stream(records[1].seq)
+        table.advance_stream("dispatcher", records[1].seq)
         assert [r.keys["pk"] for r in table.read_stream(0, 10)] == ["OUTBOX#2"]
-        table.trim_stream(records[2].seq)
+        table.advance_stream("dispatcher", records[2].seq)
         assert table.read_stream(0, 10) == []
     with SqliteTable(path, stream_filter=is_outbox) as reopened:
         reopened.put({"pk": "OUTBOX#3", "sk": "EVENT"})

@@ -118,12 +118,12 @@ class _Controller(Controller):
 class SmtpServer:
     """Start/stop wrapper: aiosmtpd runs its own event loop on a thread of its own."""
 
-    def __init__(self, deps: Deps, *, host: str | None = None, port: int | None = None, workers: int = 2,
+    def __init__(self, deps: Deps, *, host: str | None = None, port: int | None = None,
                  on_ingested: Callable[[IngestOutcome], None] | None = None, handed: bool = False) -> None:
         settings = deps.settings
         self.host = host or settings.smtp_host
         self.port = settings.smtp_port if port is None else port
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp-ingest")
+        self.executor = ThreadPoolExecutor(max_workers=settings.smtp_ingest_threads, thread_name_prefix="smtp-ingest")
         self.handler = InboundHandler(deps, self.executor, on_ingested)
         self.controller = _Controller(
             self.handler, hostname=self.host, port=self.port, server_hostname="caseline.localhost",
@@ -155,8 +155,7 @@ def start_for_dev(deps: Deps, notify: Callable[[], None], *, handed: bool = Fals
     `handed`: a worker of `caseline dev --workers N`, which serves the connections the primary accepts on the
     SMTP port and hands out in turn (`SmtpServer.adopt`).
     """
-    server = SmtpServer(deps, on_ingested=lambda _outcome: notify(), handed=handed,
-                        workers=deps.settings.smtp_ingest_threads)
+    server = SmtpServer(deps, on_ingested=lambda _outcome: notify(), handed=handed)
     try:
         server.start()
     except (OSError, RuntimeError) as exc:

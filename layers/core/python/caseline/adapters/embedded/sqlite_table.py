@@ -263,15 +263,12 @@ class SqliteTable(Table):
         ]
 
     def advance_stream(self, name: str, seq: int) -> None:
-        """`set_checkpoint` and `trim_stream` in one write transaction: a reader moving past a batch."""
+        """A reader moving past a batch, in one write: its checkpoint is stored and the records up to and
+        including `seq` are forgotten (sequence numbers are never reused)."""
         with self._db.write() as conn:
             _set_checkpoint(conn, name, seq)
             conn.execute("DELETE FROM stream WHERE seq <= ?", (seq,))
 
-    def trim_stream(self, upto_seq: int) -> None:
-        """Forget records up to and including `upto_seq`; sequence numbers are never reused."""
-        with self._db.write() as conn:
-            conn.execute("DELETE FROM stream WHERE seq <= ?", (upto_seq,))
 
     def stream_pending(self, name: str) -> int:
         """How many stream records the reader `name` has not handled yet (its backlog)."""

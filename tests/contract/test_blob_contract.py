@@ -8,6 +8,7 @@ the dev-server flow.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -244,36 +245,56 @@ def test_file_store_keeps_its_secret_in_the_data_dir_across_restarts(tmp_path: P
     assert again.verify_get(KEY, _query(signed.url)).filename == "a.png"
 
 
-def test_file_store_writes_whole_files_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+def _files_under(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_file_store_writes_two_whole_files_per_blob_named_by_the_key_digest(tmp_path: Path) -> None:
     store = FileBlobStore(tmp_path / "blobs", max_size=LIMIT, secret="s")
     for size in (10, 1000, LIMIT):
         store.put(KEY, b"z" * size, content_type="application/octet-stream")
-    files = sorted(p.relative_to(tmp_path / "blobs").as_posix() for p in (tmp_path / "blobs").rglob("*")
-                   if p.is_file())
-    assert files == [f"meta/{KEY}.json", f"objects/{KEY}"]
+    digest = hashlib.sha256(KEY.encode()).hexdigest()
+    assert _files_under(tmp_path / "blobs") == [f"files/{digest[:2]}/{digest}", f"files/{digest[:2]}/{digest}.json"]
     assert store.get(KEY).data == b"z" * LIMIT
+    assert store.data_path(KEY) == tmp_path / "blobs" / "files" / digest[:2] / digest
 
 
-def test_file_store_never_writes_outside_its_root_even_through_a_symlink(tmp_path: Path) -> None:
+def test_a_key_and_a_key_under_it_are_separate_blobs(blobs: BlobStore) -> None:
+    blobs.put("cases/a", b"1", content_type="text/plain")  # S3 has no folders: both keys can exist
+    blobs.put("cases/a/b.txt", b"2", content_type="text/plain")
+    assert (blobs.get("cases/a").data, blobs.get("cases/a/b.txt").data) == (b"1", b"2")
+    blobs.delete("cases/a")
+    assert blobs.head("cases/a") is None and blobs.get("cases/a/b.txt").data == b"2"
+
+
+def test_file_store_paths_never_follow_the_key_so_a_symlink_in_the_data_dir_cannot_redirect_a_key(
+        tmp_path: Path) -> None:
     store = FileBlobStore(tmp_path / "blobs", max_size=LIMIT, secret="s")
-    (tmp_path / "blobs" / "objects").mkdir(parents=True)
     (tmp_path / "elsewhere").mkdir()
-    (tmp_path / "blobs" / "objects" / "cases").symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(ValueError):
-        store.put("cases/x.txt", b"x", content_type="text/plain")
+    (tmp_path / "blobs" / "cases").mkdir(parents=True)
+    (tmp_path / "blobs" / "cases" / "x").symlink_to(tmp_path / "elsewhere")
+    store.put("cases/x/y.txt", b"x", content_type="text/plain")
     assert list((tmp_path / "elsewhere").iterdir()) == []
+    assert store.get("cases/x/y.txt").data == b"x"
 
 
-def test_file_store_refuses_a_symlink_deeper_in_the_key_and_follows_one_that_stays_inside(tmp_path: Path) -> None:
-    store = FileBlobStore(tmp_path / "blobs", max_size=LIMIT, secret="s")
-    store.put("cases/a/first.txt", b"1", content_type="text/plain")  # the store has resolved its folders now
-    (tmp_path / "elsewhere").mkdir()
-    (tmp_path / "blobs" / "objects" / "cases" / "b").symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(ValueError):
-        store.put("cases/b/x.txt", b"x", content_type="text/plain")
-    assert list((tmp_path / "elsewhere").iterdir()) == []
-    (tmp_path / "blobs" / "objects" / "cases" / "c").symlink_to(tmp_path / "blobs" / "objects" / "cases" / "a")
-    (tmp_path / "blobs" / "meta" / "cases" / "c").symlink_to(tmp_path / "blobs" / "meta" / "cases" / "a")
-    assert store.get("cases/c/first.txt").data == b"1"
-    store.put("cases/c/second.txt", b"2", content_type="text/plain")
-    assert store.get("cases/a/second.txt").data == b"2"
+def test_file_store_moves_blobs_from_the_nested_layout_once_and_keeps_serving_them(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    other = "cases/01J00000000000000000000001/" + "b" * 64 + "/notes.txt"
+    for key, data, content_type in ((KEY, PNG, "image/png"), (other, b"notes", "text/plain")):
+        (root / "objects" / key).parent.mkdir(parents=True, exist_ok=True)
+        (root / "objects" / key).write_bytes(data)
+        (root / "meta" / f"{key}.json").parent.mkdir(parents=True, exist_ok=True)
+        (root / "meta" / f"{key}.json").write_text(json.dumps(
+            {"size": len(data), "content_type": content_type, "metadata": {"sha256": "c" * 64}}))
+    (root / "objects" / "cases" / "half-written").write_bytes(b"no metadata: never a blob")
+
+    store = FileBlobStore(root, max_size=LIMIT, secret="s")
+    head = store.head(KEY)
+    assert head is not None and (head.size, head.content_type, head.metadata) == (len(PNG), "image/png",
+                                                                                 {"sha256": "c" * 64})
+    assert store.get(KEY).data == PNG and store.get(other).data == b"notes"
+    assert not (root / "meta").exists()
+    assert _files_under(root / "objects") == ["cases/half-written"]  # left for an admin to look at
+    again = FileBlobStore(root, max_size=LIMIT, secret="s")  # a second start finds nothing to move
+    assert again.get(other).data == b"notes"

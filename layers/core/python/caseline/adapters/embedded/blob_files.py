@@ -1,8 +1,16 @@
 """The blob store on one machine: files under `<data_dir>/blobs`, signed local URLs served by the gateway.
 
-Layout: the bytes at `objects/<key>`, their size, content type and metadata at `meta/<key>.json`. Both are
-written to a temporary file in the target directory and renamed into place, so a reader sees a whole
-blob or none; the metadata goes last, and a blob exists once its metadata does.
+Layout: a blob is two files in one of 256 folders, named by the SHA-256 of its key (hex, `h`):
+`files/<h[:2]>/<h>` holds the bytes, `files/<h[:2]>/<h>.json` the key, size, content type and metadata.
+Both are written to a temporary file in that folder and renamed into place, so a reader sees a whole blob or
+none; the metadata goes last, and a blob exists once its metadata does. Paths never contain the key, so no
+key (and no symlink among a key's folders) can lead out of the store, and storing a message costs two new
+files and no new folders: creating a file or a folder is most of a small write's cost on ext4, and a
+key-shaped tree (`cases/<id>/<sha256>/…`) made four folders for each email.
+
+Data directories from before this layout (`objects/<key>` and `meta/<key>.json`) are moved into it the
+first time a store opens them (`_adopt_nested_layout`, under a lock file, so the processes of
+`caseline dev --workers` move them once).
 
 Signed URLs look like S3's: `/blobs/<key>?expires=<epoch>&...&sig=<hmac>`, an HMAC-SHA256 over the
 method, the key and every other parameter, with a secret kept in the data directory (as the dev token
@@ -13,12 +21,13 @@ gateway (`runtime/blob_routes.py`) checks them while it streams the body in.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
-import stat
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +48,8 @@ from ...ports.blobs import (
     disposition,
 )
 from ...ports.clock import Clock
+
+log = logging.getLogger(__name__)
 
 
 class SignatureRejected(PermissionError):
@@ -113,57 +124,37 @@ class FileBlobStore(BlobStore):
         self.url_prefix = url_prefix.rstrip("/")
         self._secret = secret.encode() if secret else None
         self._secret_file = secret_file or self.root.parent / "blob-secret"
-        self._bases: dict[str, str] = {}  # area → its resolved directory
+        self._files = str(self.root / "files")
+        self._adopt_nested_layout()
 
     # --- paths ---------------------------------------------------------------------------------------------
-    def _path(self, area: str, key: str, suffix: str = "") -> Path:
-        base = self._bases.get(area)
-        if base is None:
-            base = os.path.realpath(self.root / area)
-            if os.path.isdir(base):  # resolved once it exists; until then on every call
-                self._bases[area] = base
-        relative = check_key(key) + suffix
-        path = f"{base}/{relative}"
-        # Keys are checked already (no "." or ".." segments, no empty ones), so only a symlink among the key's
-        # own segments can lead out of the store: look at the ones that exist, and resolve fully if one is.
-        current = base
-        for segment in relative.split("/"):
-            current = f"{current}/{segment}"
-            try:
-                mode = os.lstat(current).st_mode
-            except (FileNotFoundError, NotADirectoryError):
-                break  # nothing below a missing segment exists yet
-            if stat.S_ISLNK(mode):
-                resolved = Path(path).resolve()
-                if not resolved.is_relative_to(base):  # this guards against symlinks
-                    raise ValueError("blob key escapes the store")
-                return resolved
-        return Path(path)
+    def _paths(self, key: str) -> tuple[str, str]:
+        """The data file and the metadata file of `key`."""
+        digest = hashlib.sha256(check_key(key).encode()).hexdigest()
+        stem = f"{self._files}/{digest[:2]}/{digest}"
+        return stem, f"{stem}.json"
 
     def data_path(self, key: str) -> Path:
-        return self._path("objects", key)
-
-    def _meta_path(self, key: str) -> Path:
-        return self._path("meta", key, ".json")
+        return Path(self._paths(key)[0])
 
     # --- hooks ---------------------------------------------------------------------------------------------
     def _put(self, info: BlobInfo, data: bytes) -> None:
         self._commit(info, lambda target: _atomic_write(target, [data]))
 
     def _commit(self, info: BlobInfo, write_data) -> None:
-        try:
-            write_data(self.data_path(info.key))
-            meta = {"size": info.size, "content_type": info.content_type, "metadata": info.metadata}
-            _atomic_write(self._meta_path(info.key), [json.dumps(meta).encode()])
-        except (NotADirectoryError, IsADirectoryError) as exc:
-            raise ValueError(f"blob key {info.key!r} clashes with another key's folder") from exc
+        data_path, meta_path = self._paths(info.key)
+        write_data(Path(data_path))
+        meta = {"key": info.key, "size": info.size, "content_type": info.content_type, "metadata": info.metadata}
+        _atomic_write(Path(meta_path), [json.dumps(meta).encode()])
 
     def _head(self, key: str) -> BlobInfo | None:
+        data_path, meta_path = self._paths(key)
         try:
-            meta = json.loads(self._meta_path(key).read_bytes())
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            with open(meta_path, "rb") as handle:
+                meta = json.loads(handle.read())
+        except FileNotFoundError:
             return None
-        if not self.data_path(key).is_file():
+        if meta.get("key") != key or not os.path.isfile(data_path):
             return None
         return BlobInfo(key=key, size=int(meta["size"]), content_type=meta["content_type"],
                         metadata=dict(meta.get("metadata") or {}))
@@ -178,9 +169,49 @@ class FileBlobStore(BlobStore):
             return None
 
     def _delete(self, key: str) -> None:
-        for path in (self._meta_path(key), self.data_path(key)):
-            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-                path.unlink()
+        data_path, meta_path = self._paths(key)
+        for path in (meta_path, data_path):  # the metadata first: a blob without it no longer exists
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+    # --- the layout before this one ------------------------------------------------------------------------
+    def _adopt_nested_layout(self) -> None:
+        """Move blobs stored as `objects/<key>` + `meta/<key>.json` into the flat layout, once, under a lock
+        (each process of `caseline dev --workers` opens the store). A crash part-way leaves every blob in one
+        layout or the other, and the next start carries on."""
+        nested_meta = self.root / "meta"
+        if not nested_meta.is_dir():
+            return
+        with open(self.root / ".layout-lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not nested_meta.is_dir():
+                return  # another process has just moved them
+            moved = 0
+            for meta_file in sorted(nested_meta.rglob("*.json")):
+                key = meta_file.relative_to(nested_meta).as_posix().removesuffix(".json")
+                try:
+                    data_path, meta_path = self._paths(key)
+                except ValueError:
+                    continue  # not a key this store could have written: left where it is
+                nested_data = self.root / "objects" / key
+                if nested_data.is_file():
+                    _make_dirs(os.path.dirname(data_path))
+                    os.replace(nested_data, data_path)
+                if os.path.isfile(data_path):
+                    meta = json.loads(meta_file.read_bytes())
+                    _atomic_write(Path(meta_path), [json.dumps({"key": key, **meta}).encode()])
+                    moved += 1
+                meta_file.unlink()
+            leftovers = 0
+            for area in ("meta", "objects"):
+                for folder, _, files in sorted(os.walk(self.root / area), reverse=True):
+                    leftovers += len(files)
+                    with contextlib.suppress(OSError):
+                        os.rmdir(folder)  # only the ones left empty
+            log.info("moved %d blobs in %s to the flat layout", moved, self.root)
+            if leftovers:
+                log.warning("%d files in %s were not blobs (no metadata) and were left in objects/ and meta/",
+                            leftovers, self.root)
 
     # --- signing -------------------------------------------------------------------------------------------
     def _key_bytes(self) -> bytes:

@@ -21,7 +21,7 @@ from caseline.adapters.embedded.sqlite_table import SqliteTable
 from caseline.adapters.timer_records import TimerRecords
 from caseline.ports.clock import FixedClock, UlidIds
 from caseline.ports.scheduler import Scheduler, Timer
-from caseline.ports.table import Table
+from caseline.ports.table import Check, Condition, Put, Table, TransactionCancelled
 from pydantic import ValidationError
 
 from .conftest import REGION
@@ -109,6 +109,30 @@ def test_cancel_forgets_and_cancelling_nothing_is_fine(scheduler: Scheduler, kin
     scheduler.cancel(kind, "AGENT1")
     assert scheduler.get(kind, "AGENT1") is None
     scheduler.cancel(kind, "AGENT1")
+
+
+@pytest.mark.parametrize("kind", ["sla", "rules.recheck"])
+def test_a_staged_timer_is_set_by_its_transaction_and_started_after_it(scheduler: Scheduler, table: Table,
+                                                                        kind: str) -> None:
+    scheduler.set(_timer(kind, minutes=30, version=1))
+    staged = scheduler.stage(_timer(kind, minutes=60, version=2))
+    before = scheduler.get(kind, "01JCASE0000000000000000001")
+    assert before is not None and before.due_at == NOW + timedelta(minutes=30)  # nothing changes until it commits
+    table.transact([*staged.writes, Put({"pk": "CASE#X", "sk": "META", "entity": "case"})])
+    staged.start()
+    held = scheduler.get(kind, "01JCASE0000000000000000001")
+    assert held is not None and held.due_at == NOW + timedelta(minutes=60) and held.timer.payload == {"version": 2}
+    assert held.handle or isinstance(scheduler, LocalScheduler)  # AWS: what fires it is recorded once started
+
+
+def test_a_staged_timer_whose_transaction_fails_leaves_the_previous_timer(scheduler: Scheduler,
+                                                                         table: Table) -> None:
+    scheduler.set(_timer("rules.recheck", minutes=30))
+    first = scheduler.get("rules.recheck", "01JCASE0000000000000000001")
+    staged = scheduler.stage(_timer("rules.recheck", minutes=60))
+    with pytest.raises(TransactionCancelled):
+        table.transact([*staged.writes, Check({"pk": "CASE#X", "sk": "META"}, Condition.present())])
+    assert scheduler.get("rules.recheck", "01JCASE0000000000000000001") == first
 
 
 def test_a_timer_needs_an_aware_time_and_safe_names() -> None:

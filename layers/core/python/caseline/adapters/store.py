@@ -211,6 +211,10 @@ class UnitOfWork:
             self.on_conflict[len(self.ops)] = error
         self.ops.append(op)
 
+    def add(self, op: WriteOp) -> None:
+        """A write prepared by another adapter (a staged timer's record), committed with the rest."""
+        self._add(op)
+
     # cases
     def put_case(
         self,

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from ..ports.clock import Ids
 from ..ports.scheduler import ScheduledTimer, Timer
-from ..ports.table import Condition, ConditionFailed, Item, Query, SortCondition, SortOp, Table
+from ..ports.table import Condition, ConditionFailed, Item, Put, Query, SortCondition, SortOp, Table
 from . import timer_keys as keys
 
 
@@ -23,6 +23,11 @@ class TimerRecords:
         scheduled = ScheduledTimer(timer=timer, token=token or self.ids.new(), attempts=attempts, handle=handle)
         self.table.put(self._item(scheduled))
         return scheduled
+
+    def staged(self, timer: Timer) -> tuple[ScheduledTimer, Put]:
+        """The record of a new timer as a write for someone else's transaction, and the timer it records."""
+        scheduled = ScheduledTimer(timer=timer, token=self.ids.new())
+        return scheduled, Put(self._item(scheduled))
 
     def set_handle(self, scheduled: ScheduledTimer, handle: str) -> ScheduledTimer:
         """Record what fires the timer, unless the timer was replaced meanwhile."""

@@ -16,14 +16,22 @@ Adapters:
 
 Both keep a record of the current timer in the table (`adapters/timer_records.py`), so `get` answers the
 same way on both and a late delivery of a replaced timer can tell it is stale (its `token` differs).
+
+`stage` sets a timer as part of a caller's transaction (`Change.set_timer`): the record is one more write in
+it, and what starts the timer firing runs after the commit. A capability that stores a state and the timer
+for it (an SLA clock, a rule's recheck) then writes once instead of twice, and a failed commit sets nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from .table import WriteOp
 
 KIND_PATTERN = r"^[a-z][a-z0-9._-]{0,39}$"
 SUBJECT_PATTERN = r"^[A-Za-z0-9._-]{1,100}$"
@@ -53,9 +61,22 @@ class ScheduledTimer(BaseModel):
         return self.timer.due_at
 
 
+@dataclass(frozen=True)
+class StagedTimer:
+    """A timer set inside a transaction: commit `writes` with the rest of it, then call `start()`."""
+
+    writes: list[WriteOp]
+    start: Callable[[], None]
+
+
 class Scheduler(Protocol):
     def set(self, timer: Timer) -> None:
         """Create the timer, or replace the one with the same (kind, subject)."""
+        ...
+
+    def stage(self, timer: Timer) -> StagedTimer:
+        """`set`, split in two: the writes to commit in the caller's transaction, and what to do after it
+        committed. If the transaction fails, drop the staged timer: the previous one (if any) stays."""
         ...
 
     def cancel(self, kind: str, subject: str) -> None:

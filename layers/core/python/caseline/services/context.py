@@ -15,7 +15,7 @@ from ..domain.events import EventData, envelope
 from ..ports.blobs import BlobStore
 from ..ports.clock import Clock, Ids
 from ..ports.mail import MailSender
-from ..ports.scheduler import Scheduler
+from ..ports.scheduler import Scheduler, Timer
 from ..ports.webhooks import WebhookSender
 from ..settings import Settings
 
@@ -63,6 +63,7 @@ class Change:
         self.now: datetime = deps.clock.now()
         self.uow: UnitOfWork = deps.store.begin()
         self.metrics: list[tuple[str, float, str]] = []
+        self._after_commit: list[Callable[[], None]] = []
 
     def new_id(self, at: datetime | None = None) -> str:
         return self.deps.ids.new(at)
@@ -115,10 +116,21 @@ class Change:
     def count_metric(self, name: str, value: float = 1, unit: str = "Count") -> None:
         self.metrics.append((name, value, unit))
 
+    def set_timer(self, timer: Timer) -> None:
+        """Set (or replace) a timer in this change: it exists once the change commits, not if it fails."""
+        if self.deps.scheduler is None:
+            raise RuntimeError("the platform was built without a scheduler")
+        staged = self.deps.scheduler.stage(timer)
+        for write in staged.writes:
+            self.uow.add(write)
+        self._after_commit.append(staged.start)
+
     def commit(self) -> None:
         self.uow.commit()
         for name, value, unit in self.metrics:
             self.deps.metrics.add(name, value, unit)
+        for start in self._after_commit:
+            start()
 
 
 def retrying(attempts: int, command: Callable[[], Any]) -> Any:

@@ -11,8 +11,8 @@ scheduler's visit at an evaluation's `recheck_at` (timer kind `rules.recheck`). 
    pair, and one per action, so a redelivered event repeats nothing that already happened;
 4. the explanation (every rule's outcome and the condition that decided it, the changes and what each action
    did) is written to the case's audit trail as `rules.evaluated`, once per event;
-5. a timer is set at `recheck_at`, or cancelled when every rule that listens to timers was evaluated and none
-   needs another look.
+5. a timer is set at `recheck_at` (in the transaction that writes the explanation), or cancelled when every
+   rule that listens to timers was evaluated and none needs another look.
 
 Rules never react to the notes and replies they wrote themselves, so a rule cannot feed itself.
 """
@@ -145,8 +145,10 @@ def run_rules(deps: Deps, occasion: Occasion) -> Evaluation | None:
             continue
         break
     results = _carry_out(deps, request, case, evaluation, occasion)
-    _record(deps, request, case, occasion, evaluation, applied, results)
-    _schedule(deps, case, rules, evaluation)
+    recheck = _recheck(deps, case, evaluation)
+    _record(deps, request, case, occasion, evaluation, applied, results, recheck)
+    if recheck is None:
+        _cancel_recheck(deps, case, rules, evaluation)
     return evaluation
 
 
@@ -289,8 +291,11 @@ def explanation(occasion: Occasion, evaluation: Evaluation, applied: dict[str, A
 
 
 def _record(deps: Deps, request: Request, case: Case, occasion: Occasion, evaluation: Evaluation,
-            applied: dict[str, Any], results: list[dict[str, Any]]) -> None:
+            applied: dict[str, Any], results: list[dict[str, Any]], recheck: Timer | None) -> None:
+    """The explanation, the evaluation's marker and the next recheck (if any), in one transaction."""
     change = Change(deps, request)
+    if recheck is not None:
+        change.set_timer(recheck)
     content = explanation(occasion, evaluation, applied, results)
     change.audit("case", case.id, "rules.evaluated", {"rules": FieldChange(before=None, after=content)})
     RuleRepository(deps.store).mark_in(change.uow, EVALUATED_MARKER, occasion.event_id,
@@ -302,11 +307,14 @@ def _record(deps: Deps, request: Request, case: Case, occasion: Occasion, evalua
         return  # a concurrent delivery recorded it first
 
 
-def _schedule(deps: Deps, case: Case, rules: list[Rule], evaluation: Evaluation) -> None:
+def _recheck(deps: Deps, case: Case, evaluation: Evaluation) -> Timer | None:
+    if deps.scheduler is None or evaluation.recheck_at is None or not case.is_active:
+        return None
+    return Timer(kind=RECHECK, subject=case.id, due_at=evaluation.recheck_at)
+
+
+def _cancel_recheck(deps: Deps, case: Case, rules: list[Rule], evaluation: Evaluation) -> None:
     if deps.scheduler is None:
-        return
-    if evaluation.recheck_at is not None and case.is_active:
-        deps.scheduler.set(Timer(kind=RECHECK, subject=case.id, due_at=evaluation.recheck_at))
         return
     listening = {rule.id for rule in rules if rule.enabled and RuleTrigger.TIMER in rule.triggers}
     evaluated = {t.rule_id for t in evaluation.traces if t.outcome in (RuleOutcome.MATCHED, RuleOutcome.NOT_MATCHED)}

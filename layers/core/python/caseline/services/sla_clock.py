@@ -11,8 +11,9 @@ and calendar, and compares them with the summary stored on the case (`Case.sla`)
   (a note @mentioning the team's manager, a higher priority, reassignment to the manager), each recorded in
   `Case.sla.escalated` so it is carried out once per target, state and response cycle;
 - `Case.due_at` becomes the soonest due target, so the queues sort by it;
-- the `("sla", case id)` timer is set at the report's `next_change_at`, or cancelled when nothing will change
-  on its own. No scan of open cases anywhere: each case carries its own timer.
+- the `("sla", case id)` timer is set at the report's `next_change_at` (in the same transaction as the clocks
+  when they changed), or cancelled when nothing will change on its own. No scan of open cases anywhere: each
+  case carries its own timer.
 
 Escalation steps run after the summary is stored: a crash between the two leaves a step undone rather than
 done twice. The first computation on a case only records its states: a case that arrives with history already
@@ -142,12 +143,15 @@ def _plan(case: Case, report: SlaReport, policy: SlaPolicyConfig) -> _Plan:
     return _Plan(sla=sla, due_at=report.due_at, announcements=announcements, steps=steps)
 
 
-def _record(deps: Deps, case: Case, plan: _Plan) -> Case:
-    """Store the clocks, the due time and the announcements in one transaction, against the version read."""
+def _record(deps: Deps, case: Case, plan: _Plan, timer: Timer | None) -> Case:
+    """Store the clocks, the due time, the announcements and the next timer (if it moved) in one transaction,
+    against the version read."""
     change = Change(deps, SYSTEM_REQUEST)
     updated = case.model_copy(update={"sla": plan.sla, "due_at": plan.due_at, "version": case.version + 1,
                                       "updated_at": change.now})
     case_service._write_case(change, case, updated, "case.sla_updated")
+    if timer is not None:
+        change.set_timer(timer)
     # Announced like any other change of the case, so open case views and queues take the new version
     # (and an agent's next edit is not refused as stale without warning). The sla-clock consumer ignores it.
     changed = [name for name, before, after in (("due_at", case.due_at, updated.due_at),
@@ -172,14 +176,23 @@ def refresh_sla(deps: Deps, case_id: str, *, arm: bool = True, from_timer: bool 
         policy, calendar = effective_for(deps, case)
         report = compute_sla(history_for(deps, case), policy, calendar, deps.clock.now())
         plan = _plan(case, report, policy)
+        changed = plan.sla != case.sla or plan.due_at != case.due_at
+        # Usually the new timer is stored with the clocks. Not when escalation steps follow (they change the
+        # case again, and the timer names the version they leave), nor when nothing will change on its own.
+        together = arm and changed and not plan.steps and report.next_change_at is not None
         try:
-            if plan.sla != case.sla or plan.due_at != case.due_at:
-                case = _record(deps, case, plan)
+            if changed:
+                timer = None
+                if together:
+                    assert report.next_change_at is not None
+                    timer = _timer_unless_set(deps, case.id, case.version + 1, report.next_change_at,
+                                              always=from_timer)
+                case = _record(deps, case, plan, timer)
         except VersionConflict:
             continue  # someone changed the case meanwhile: decide again on what it is now
         done = _escalate(deps, case, plan.steps)
         outcome = _outcome(case, report, plan, done)
-        if arm:
+        if arm and not together:
             _arm(deps, case, outcome, always=from_timer)
         return outcome
     raise VersionConflict(f"the case {case_id} kept changing while its SLA clocks were checked")
@@ -205,11 +218,18 @@ def _arm(deps: Deps, case: Case, outcome: SlaOutcome, *, always: bool) -> None:
     if outcome.next_check_at is None:
         scheduler.cancel(SLA_TIMER, case.id)
         return
-    current = None if always else scheduler.get(SLA_TIMER, case.id)
-    if current is not None and current.due_at == outcome.next_check_at:
-        return
-    scheduler.set(Timer(kind=SLA_TIMER, subject=case.id, due_at=outcome.next_check_at,
-                        payload={"version": case.version}))
+    timer = _timer_unless_set(deps, case.id, case.version, outcome.next_check_at, always=always)
+    if timer is not None:
+        scheduler.set(timer)
+
+
+def _timer_unless_set(deps: Deps, case_id: str, version: int, due_at: dt.datetime, *, always: bool) -> Timer | None:
+    """The case's next SLA timer, or None when the current one is already due then. A timer that has just
+    fired (`always`) is replaced even so: the runner forgets a fired timer unless it was set again."""
+    current = None if always else _scheduler(deps).get(SLA_TIMER, case_id)
+    if current is not None and current.due_at == due_at:
+        return None
+    return Timer(kind=SLA_TIMER, subject=case_id, due_at=due_at, payload={"version": version})
 
 
 # --- escalation ------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ...ports.scheduler import ScheduledTimer, Timer
+from ...ports.scheduler import ScheduledTimer, StagedTimer, Timer
 from ..timer_records import TimerRecords
 from .clients import client as aws_client
 
@@ -80,7 +80,16 @@ class AwsScheduler:
 
     def set(self, timer: Timer) -> None:
         previous = self.records.get(timer.kind, timer.subject)
-        scheduled = self.records.put(timer)
+        self._start(self.records.put(timer), previous)
+
+    def stage(self, timer: Timer) -> StagedTimer:
+        previous = self.records.get(timer.kind, timer.subject)
+        scheduled, write = self.records.staged(timer)
+        return StagedTimer(writes=[write], start=lambda: self._start(scheduled, previous))
+
+    def _start(self, scheduled: ScheduledTimer, previous: ScheduledTimer | None) -> None:
+        """Make AWS fire the timer whose record was just stored, and stop the one it replaced."""
+        timer = scheduled.timer
         if timer.kind == SLA_KIND:
             started = self.stepfunctions.start_execution(
                 stateMachineArn=self.state_machine_arn, name=execution_name(timer, scheduled.token),

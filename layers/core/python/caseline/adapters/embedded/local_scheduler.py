@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ...ports.clock import Clock
-from ...ports.scheduler import ScheduledTimer, Timer
+from ...ports.scheduler import ScheduledTimer, StagedTimer, Timer
 from ..timer_records import TimerRecords
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,13 @@ class LocalScheduler:
 
     def set(self, timer: Timer) -> None:
         self.records.put(timer)
+        self._stored(timer)
+
+    def stage(self, timer: Timer) -> StagedTimer:
+        _, write = self.records.staged(timer)
+        return StagedTimer(writes=[write], start=lambda: self._stored(timer))
+
+    def _stored(self, timer: Timer) -> None:
         if self._on_set is not None:
             self._on_set(timer)
 

@@ -327,6 +327,22 @@ def test_redelivered_events_neither_count_nor_route_twice(desk: Desk) -> None:
     assert all(len(desk.decisions(c)) == 1 for c in case_ids)
 
 
+def test_an_unassigned_case_costs_the_pool_no_write_until_someone_holds_it(desk: Desk) -> None:
+    team = desk.team("Billing")
+    agent = desk.agent(team)
+    case_id = desk.open(team)  # routing is off: the case waits unassigned
+
+    def holders() -> list[dict]:
+        return [i for i in desk.platform.table.scan() if i.get("entity") == "case_holder"]
+
+    assert holders() == []
+    desk.supervisor_assign(case_id, agent)
+    assert desk.load(agent) == 1 and [h["agent_id"] for h in holders()] == [agent.id]
+    desk.supervisor_assign(case_id, None)
+    desk.deliver(again=True)
+    assert desk.load(agent) == 0 and [h["agent_id"] for h in holders()] == [None]
+
+
 def test_the_policy_is_admin_only_validated_and_versioned(desk: Desk) -> None:
     team = desk.team("Billing")
     supervisor = Request(principal=Principal(subject="s", role=Role.SUPERVISOR, agent_id=UlidIds().new()))

@@ -123,6 +123,8 @@ class RoutingStore:
             ref = self._get(routing_keys.case_holder(case.id))
             if ref is not None and int(ref["case_version"]) >= case.version:
                 return False
+            if ref is None and holder is None:
+                return False  # never counted and nobody to count it against: nothing to move, nothing to store
             previous = ref.get("agent_id") if ref else None
             ops: list = [Put({**routing_keys.case_holder(case.id), "entity": "case_holder", "agent_id": holder,
                               "case_version": case.version},

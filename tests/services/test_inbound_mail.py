@@ -363,6 +363,16 @@ def test_a_storm_from_one_sender_is_rate_limited(deps: Deps, clock) -> None:
     assert send(deps, message(body="after the window")).outcome is Outcome.CASE_OPENED
 
 
+def test_a_message_delivered_twice_counts_once_towards_its_senders_limit(deps: Deps) -> None:
+    deps = dataclasses.replace(deps, settings=deps.settings.model_copy(update={"mail_rate_limit": 2}))
+    first = message(body="the printer again")
+    assert send(deps, first).outcome is Outcome.CASE_OPENED
+    assert send(deps, first).outcome is Outcome.DUPLICATE  # the same delivery, retried by the relay
+    assert send(deps, message(body="and the scanner")).outcome is Outcome.CASE_OPENED
+    third = send(deps, message(body="and the fax"))
+    assert third.reason == RejectionReason.RATE_LIMITED
+
+
 def test_over_size_messages_are_refused(deps: Deps, world: World) -> None:
     deps = dataclasses.replace(deps, settings=deps.settings.model_copy(update={"mail_max_bytes": 1000}))
     outcome = send(deps, message(body="x" * 2000))

@@ -36,15 +36,18 @@ class MailRecords:
         uow._add(Put(item, Condition.absent()), error)
 
     # rate limit: a fixed window per sender
-    def count_message(self, sender: str, now: datetime, window_seconds: int) -> int:
-        """Count one message from `sender` in the current window; the count so far, this one included."""
+    def messages_in_window(self, sender: str, now: datetime, window_seconds: int) -> int:
+        """How many messages from `sender` the current window has counted so far."""
         epoch = int(now.timestamp())
-        window = epoch // window_seconds
-        key = keys.rate_window(sender, window)
+        item = self.table.get(keys.rate_window(sender, epoch // window_seconds), now=epoch)
+        return int(item["count"]) if item else 0
+
+    def count_message(self, uow: UnitOfWork, sender: str, now: datetime, window_seconds: int) -> None:
+        """Count one more message from `sender` in the current window, in the transaction of its outcome."""
+        window = int(now.timestamp()) // window_seconds
         expires = (window + 2) * window_seconds
-        self.table.transact([Increment(key, {"count": 1}, {"entity": "mail_rate", "expires_at": expires})])
-        item = self.table.get(key, now=epoch)
-        return int(item["count"]) if item else 1
+        uow._add(Increment(keys.rate_window(sender, window), {"count": 1},
+                           {"entity": "mail_rate", "expires_at": expires}))
 
     # rejections
     def put_rejection(self, uow: UnitOfWork, rejection: MailRejection) -> None:

@@ -145,7 +145,8 @@ def _ingest(deps: Deps, records: MailRecords, raw: bytes, *, recipients: list[st
     sender = _sender_address(parsed, envelope_sender)
     # Bounces are exempt: a batch of our notifications returning at once comes from one mail system.
     if sender is not None and classification.kind is not MessageKind.BOUNCE:
-        count = records.count_message(sender, received_at, settings.mail_rate_window_seconds)
+        count = records.messages_in_window(sender, received_at, settings.mail_rate_window_seconds) + 1
+        job.counted_sender = sender  # counted in the transaction of the message's outcome, whatever it is
         if count > settings.mail_rate_limit:
             return job.reject(RejectionReason.RATE_LIMITED, f"{count} messages from {sender} within "
                               f"{settings.mail_rate_window_seconds} s; the limit is {settings.mail_rate_limit}")
@@ -214,6 +215,7 @@ class _Job:
         self.parsed: ParsedMessage | None = None
         self.classification: Classification | None = None
         self.sha256 = hashlib.sha256(raw).hexdigest()
+        self.counted_sender: str | None = None  # the sender whose rate window this message counts in
         self._split: SplitReply | None = None
 
     def split(self) -> SplitReply:
@@ -231,9 +233,12 @@ class _Job:
         return Change(self.deps, Request(principal=MAIL_PRINCIPAL, request_id=f"mail:{self.source_id}"[:200]))
 
     def claim(self, change: Change, outcome: IngestOutcome) -> IngestOutcome:
-        """Write the source claim with `outcome` into the change and commit it."""
+        """Write the source claim with `outcome` (and the sender's rate count) into the change and commit it."""
         self.records.claim_source(change.uow, self.source_id, outcome.model_dump(mode="json", exclude_none=True),
                                   change.now, lambda: _AlreadyIngested(f"source {self.source_id} was ingested"))
+        if self.counted_sender is not None:
+            self.records.count_message(change.uow, self.counted_sender, self.received_at,
+                                       self.deps.settings.mail_rate_window_seconds)
         change.commit()
         return outcome
 

@@ -90,6 +90,7 @@ def test_new_sender_opens_an_email_case_with_the_decoded_message(deps: Deps, wor
     case = deps.store.get_case(outcome.case_id)
     assert case.channel is Channel.EMAIL and case.subject == "Printer stops after two pages"
     assert case.status is CaseStatus.NEW and case.language == "en"
+    assert case.sla is not None and case.due_at is not None and case.version == 1  # opened with its SLA clocks
     customer = deps.store.get_customer(case.requester_id)
     assert customer.name == "Carol Customer" and customer.emails == ["carol@example.net"]
     [first] = interactions(deps, world, case.id)

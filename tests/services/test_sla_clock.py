@@ -166,6 +166,23 @@ def test_a_new_case_gets_its_clocks_due_time_and_one_timer(desk: Desk) -> None:
     assert case.sla.policy_id == "office"
 
 
+def test_a_case_is_opened_with_its_clocks_and_the_consumer_only_sets_their_timer(desk: Desk) -> None:
+    desk.clock.set(munich(3, 15))
+    opened = cases.open_case(desk.deps, desk.staff(desk.agent), OpenCase(
+        channel=Channel.WEB, subject="Invoice wrong", text="The amount is twice what it was.",
+        requester=CustomerRef(customer_id=desk.customer_id), team_id=desk.team.id))
+    stored = desk.deps.store.get_case(opened.id)
+    assert stored is not None and stored.sla is not None and stored.version == 1
+    assert stored.due_at == munich(5, 15)  # in the queues' order from the first write
+    assert desk.deps.scheduler.get(SLA_TIMER, opened.id) is None  # set by the consumer, as in AWS
+    desk.dispatcher.drain()
+    after = desk.deps.store.get_case(opened.id)
+    assert after is not None and after.version == 1 and after.sla == stored.sla  # not written again
+    assert [e.type for e in desk.seen if e.subject == opened.id] == ["caseline.case.opened"]
+    timer = desk.deps.scheduler.get(SLA_TIMER, opened.id)
+    assert timer is not None and timer.due_at == munich(5, 13)
+
+
 def test_first_response_warning_then_breach_escalates_once_each(desk: Desk) -> None:
     case_id = _open_in_team(desk, munich(3, 15))
     desk.at(munich(5, 12, 59))

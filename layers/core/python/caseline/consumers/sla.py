@@ -18,7 +18,7 @@ from ..domain.events import (
     ReplyAdded,
 )
 from ..services.context import Deps
-from ..services.sla_clock import refresh_sla
+from ..services.sla_clock import arm_started_clocks, refresh_sla
 from . import Consumer
 
 # Changes of these fields can move a clock: priority picks the targets, team the policy and calendar.
@@ -31,6 +31,8 @@ def _handle(deps: Deps, event: EventEnvelope) -> None:
         return
     if isinstance(payload, CaseAssigned) and payload.team_id == payload.previous_team_id:
         return
+    if isinstance(payload, CaseOpened) and arm_started_clocks(deps, event.subject):
+        return  # born with its clocks (start_clocks): only their timer was missing
     case_ids = [event.subject]
     if isinstance(payload, CaseMerged | CaseUnmerged):
         case_ids += list(getattr(payload, "source_ids", None) or getattr(payload, "restored_ids", []))

@@ -24,6 +24,7 @@ from ..domain.events import (
 )
 from ..domain.interaction import Author, AuthorKind, DeliveryStatus, Direction, Interaction, Visibility
 from ..domain.timeline import TimelineEntry, TimelineKind
+from . import sla_clock
 from .attachments import check_attachments
 from .authz import case_not_found, check_case_access, require_role, require_staff
 from .commands import AddNote, AddReply, AssignCase, CustomerRef, OpenCase, UpdateCase
@@ -159,6 +160,7 @@ def open_case(deps: Deps, request: Request, command: OpenCase) -> Case:
             attachments=command.attachments,
             created_at=change.now,
         )
+        case = sla_clock.start_clocks(deps, case, [first], customer.tier, change.now)
         _write_case(change, None, case, "case.opened")
         change.uow.put_interaction(first)
         change.uow.count(customer.id, cases_total=1, interactions=1)

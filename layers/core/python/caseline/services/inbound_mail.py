@@ -44,6 +44,7 @@ from ..mail.classify import classify
 from ..mail.models import Attachment
 from ..mail.threading import ThreadHint
 from ..ports.blobs import check_content_type
+from . import sla_clock
 from .attachments import attachment_key
 from .cases import _case_event_entry, _excerpt, _interaction_entry, _write_case
 from .commands import CustomerRef
@@ -450,6 +451,7 @@ def _open(job: _Job, change: Change, customer: Customer, *, follow_up_of: str | 
     )
     case = case.model_copy(update={"collaborator_ids": _collaborators(job, change, customer.id, [])})
     first = job.interaction(change, case, customer)
+    case = sla_clock.start_clocks(job.deps, case, [first], customer.tier, change.now)
     _write_case(change, None, case, "case.opened")
     change.uow.put_interaction(first)
     change.uow.count(customer.id, cases_total=1, interactions=1)

@@ -30,8 +30,10 @@ from typing import Literal
 from ..automation.sla import CaseSlaHistory, SlaClock, SlaEvent, SlaMetric, SlaReport, compute_sla
 from ..domain.auth import SYSTEM
 from ..domain.case import Case, CaseStatus
+from ..domain.customer import CustomerTier
 from ..domain.errors import VersionConflict
 from ..domain.events import CaseSlaBreach, CaseSlaWarning, CaseUpdated
+from ..domain.interaction import Interaction
 from ..domain.sla import CaseSla, SlaClockStatus, SlaClockSummary, SlaTargetName
 from ..ports.scheduler import Scheduler, Timer
 from ..timers import register
@@ -87,9 +89,41 @@ def history_for(deps: Deps, case: Case, tier: object = None) -> CaseSlaHistory:
             break
         cursor = trail.cursor
     customer = deps.store.get_customer(case.requester_id)
-    extra = {"tier": customer.tier} if customer is not None else {}
+    return _history(case, status_at_open, events, customer.tier if customer is not None else None)
+
+
+def _history(case: Case, status_at_open: CaseStatus, events: list[SlaEvent],
+             tier: CustomerTier | None) -> CaseSlaHistory:
+    extra = {"tier": tier} if tier is not None else {}
     return CaseSlaHistory(opened_at=case.created_at, status_at_open=status_at_open, priority=case.priority,
                           channel=case.channel, events=[e for e in events if e.at >= case.created_at], **extra)
+
+
+def start_clocks(deps: Deps, case: Case, interactions: list[Interaction], tier: CustomerTier,
+                 now: dt.datetime) -> Case:
+    """A new case with its clocks, before it is first written: queues sort it by its due time from the
+    start, and the sla-clock consumer only sets its timer (`arm_started_clocks`) instead of recomputing and
+    writing the case again. The same computation as the consumer's first look: states recorded silently."""
+    policy, calendar = effective_for(deps, case)
+    events = [e for e in (SlaEvent.from_interaction(i) for i in interactions) if e is not None]
+    report = compute_sla(_history(case, case.status, events, tier), policy, calendar, now)
+    plan = _plan(case, report, policy)
+    return case.model_copy(update={"sla": plan.sla, "due_at": plan.due_at})
+
+
+def arm_started_clocks(deps: Deps, case_id: str) -> bool:
+    """Set the timer of a case's stored clocks without recomputing them; False when the case has none yet (a
+    case opened without `start_clocks`, e.g. imported): it needs `refresh_sla`."""
+    case = deps.store.get_case(case_id)
+    if case is None or case.sla is None or case.merged_into is not None:
+        return False
+    next_check_at = case.sla.next_check_at
+    if next_check_at is None:
+        return False  # whether nothing will change, or the case is closed: the full check decides
+    timer = _timer_unless_set(deps, case.id, case.version, next_check_at, always=False)
+    if timer is not None:
+        _scheduler(deps).set(timer)
+    return True
 
 
 def _summary(clock: SlaClock) -> SlaClockSummary:

@@ -39,6 +39,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import smtplib
 import sys
 import tempfile
@@ -207,7 +208,8 @@ def in_process(total: int, senders: list[str], *, profile: str | None = None) ->
 
     # What `caseline dev --no-seed` builds: the platform, the outbox dispatcher with every local consumer, the
     # gateway, and the shipped automation rules (installed on every first start; they run on each new case).
-    local = build_local(Settings(data_dir=Path(tempfile.mkdtemp(prefix="caseline-mail-bench-")) / "data"))
+    scratch = Path(tempfile.mkdtemp(prefix="caseline-mail-bench-"))
+    local = build_local(Settings(data_dir=scratch / "data"))
     deps, dispatcher = local.platform.deps, local.dispatcher
     install_defaults(deps)
     spent: Counter[str] = Counter()
@@ -311,6 +313,7 @@ def in_process(total: int, senders: list[str], *, profile: str | None = None) ->
     print(markdown_table(["per message", "CPU ms", "wall ms"], [[name, ms(cpu), ms(wall)] for name, cpu, wall in rows]))
     print(load_average())
     api.close()
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 class _AsgiReader:
@@ -392,6 +395,7 @@ def main() -> int:
     parser.add_argument("--in-process", action="store_true",
                         help="call ingest, the consumers and the API directly: CPU per message")
     parser.add_argument("--profile", metavar="FILE", help="with --in-process: write a cProfile of the messages")
+    parser.add_argument("--keep", action="store_true", help="keep the server's data directory (removed otherwise)")
     args = parser.parse_args()
     total = 200 if args.quick else args.messages
     senders = [f"customer{i}@example.net" for i in range(max(1, total // 10))]
@@ -438,6 +442,13 @@ def main() -> int:
     primary_cpu = cpu_seconds(server.process.pid, children=False) - primary_before
     each = {pid: used - each_before.get(pid, 0.0) for pid, used in cpu_by_process(server.process.pid).items()}
     server.stop()
+    wal = data_dir / "caseline.db-wal"
+    on_disk = (f"data directory after the run: {_megabytes(data_dir):.0f} MB, of which the SQLite WAL "
+               f"{wal.stat().st_size / 1e6 if wal.exists() else 0:.0f} MB")
+    if args.keep:
+        on_disk += f" (kept: {data_dir})"
+    else:
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
 
     rate = len(samples) / elapsed
     sustained = len(samples) / (elapsed + catch_up)
@@ -468,11 +479,16 @@ def main() -> int:
         row("DATA sent → readable through the API", total_latency),
     ]))
     print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(s.outcome for s in samples).items())))
+    print(on_disk)
     p95 = percentile(total_latency, 95)
     met = sustained >= GOAL_RATE and p95 < GOAL_P95
     print(f"goal {'met' if met else 'NOT met'}: {sustained:.0f} messages/s sustained, p95 {p95 * 1000:.0f} ms")
     print(load_average())
     return 0
+
+
+def _megabytes(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 BUSY_TIMEOUT_MS = 5_000
+RESTART_AFTER_FRAMES = 4_096  # 16 MB of 4 KB pages: then the checkpointer starts the WAL over (`checkpoint`)
+RESTART_WAIT_MS = 200  # how long that restart waits for readers to leave the WAL before trying again later
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # a restarted WAL file is cut back to this size
 
 _file_write_locks: dict[str, threading.Lock] = {}
 _file_write_locks_guard = threading.Lock()
@@ -55,6 +58,7 @@ class SqliteDatabase:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self._conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
         self._checkpointer: sqlite3.Connection | None = None
         with self.write() as conn:
             for statement in schema:
@@ -114,16 +118,26 @@ class SqliteDatabase:
             self._open().execute("PRAGMA wal_autocheckpoint=0")
 
     def checkpoint(self) -> tuple[int, int, int]:
-        """Copy committed WAL pages into the database file without waiting for readers or writers (PASSIVE).
+        """Copy committed WAL pages into the database file, and start the WAL over once it has grown.
 
-        Runs on a connection of its own, so neither this object's lock nor the write lock is held meanwhile.
-        Returns SQLite's (busy, pages in the WAL, pages checkpointed).
+        First PASSIVE, on a connection of its own and without the write lock: it copies what it can while
+        writers go on. SQLite starts writing the WAL from its beginning again only when a writer finds every
+        frame copied, which under steady writes never happens (new frames always arrive during the copy): the
+        WAL grew by about 250 KB per ingested email, to gigabytes, each write extending the file. So when the
+        WAL holds `RESTART_AFTER_FRAMES` or more, a RESTART follows under the write lock: it copies only what
+        arrived meanwhile, waits for readers to leave the WAL, and the next writer starts from the beginning
+        of the file (which `journal_size_limit` keeps at a bounded size). Returns SQLite's (busy, pages in
+        the WAL, pages checkpointed) of the last step.
         """
         if self._conn is None:
             raise sqlite3.ProgrammingError(f"database {self.path} is closed")
         if self._checkpointer is None:
-            self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                                 timeout=RESTART_WAIT_MS / 1000)
         busy, pages, done = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if pages >= RESTART_AFTER_FRAMES:
+            with self._write_lock, self._other_processes_wait():
+                busy, pages, done = self._checkpointer.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
         return busy, pages, done
 
     def close(self) -> None:

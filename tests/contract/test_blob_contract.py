@@ -7,8 +7,10 @@ the dev-server flow.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from caseline.adapters.aws.s3_blobs import S3BlobStore, checksum_header
-from caseline.adapters.embedded.blob_files import FileBlobStore, SignatureRejected
+from caseline.adapters.embedded.blob_files import META_ATTRIBUTE, FileBlobStore, SignatureRejected
 from caseline.ports.blobs import BlobNotFound, BlobStore, BlobTooLarge
 from caseline.ports.clock import FixedClock
 
@@ -249,14 +251,58 @@ def _files_under(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def test_file_store_writes_two_whole_files_per_blob_named_by_the_key_digest(tmp_path: Path) -> None:
+def test_file_store_writes_one_whole_file_per_blob_named_by_the_key_digest(tmp_path: Path) -> None:
     store = FileBlobStore(tmp_path / "blobs", max_size=LIMIT, secret="s")
     for size in (10, 1000, LIMIT):
-        store.put(KEY, b"z" * size, content_type="application/octet-stream")
+        store.put(KEY, b"z" * size, content_type="application/octet-stream", metadata={"sha256": "d" * 64})
     digest = hashlib.sha256(KEY.encode()).hexdigest()
-    assert _files_under(tmp_path / "blobs") == [f"files/{digest[:2]}/{digest}", f"files/{digest[:2]}/{digest}.json"]
-    assert store.get(KEY).data == b"z" * LIMIT
+    assert _files_under(tmp_path / "blobs") == [f"files/{digest[:2]}/{digest}"]  # no temporary file left
     assert store.data_path(KEY) == tmp_path / "blobs" / "files" / digest[:2] / digest
+    assert json.loads(os.getxattr(store.data_path(KEY), META_ATTRIBUTE)) == {
+        "key": KEY, "size": LIMIT, "content_type": "application/octet-stream", "metadata": {"sha256": "d" * 64}}
+    assert store.get(KEY).data == b"z" * LIMIT
+
+
+def test_file_store_keeps_metadata_files_where_the_file_system_has_no_attributes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    earlier = FileBlobStore(tmp_path / "blobs", max_size=LIMIT, secret="s")
+    earlier.put("cases/a/first.txt", b"1", content_type="text/plain")  # with its attribute
+
+    def refuse(*args: object) -> None:
+        raise OSError(errno.ENOTSUP, "Operation not supported")
+
+    monkeypatch.setattr(os, "setxattr", refuse)
+    monkeypatch.setattr(os, "getxattr", refuse)
+    store = FileBlobStore(tmp_path / "blobs", max_size=LIMIT, secret="s")
+    store.put(KEY, PNG, content_type="image/png", metadata={"sha256": "e" * 64})
+    digest = hashlib.sha256(KEY.encode()).hexdigest()
+    assert f"files/{digest[:2]}/{digest}.json" in _files_under(tmp_path / "blobs")
+    head = store.head(KEY)
+    assert head is not None and (head.content_type, head.metadata) == ("image/png", {"sha256": "e" * 64})
+    assert store.get(KEY).data == PNG
+    store.delete(KEY)
+    assert store.head(KEY) is None and _files_under(tmp_path / "blobs") == [
+        "files/" + "/".join(_digest_path("cases/a/first.txt"))]
+    monkeypatch.undo()
+    assert earlier.get("cases/a/first.txt").data == b"1"
+
+
+def _digest_path(key: str) -> tuple[str, str]:
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return digest[:2], digest
+
+
+def test_a_data_file_without_its_metadata_is_not_a_blob(tmp_path: Path) -> None:
+    store = FileBlobStore(tmp_path / "blobs", max_size=LIMIT, secret="s")
+    store.put(KEY, PNG, content_type="image/png")
+    copied = tmp_path / "copied"
+    copied.mkdir()
+    path = store.data_path(KEY)
+    (copied / "bytes").write_bytes(path.read_bytes())  # a copy that kept the bytes only (cp -r)
+    os.replace(copied / "bytes", path)
+    assert store.head(KEY) is None
+    with pytest.raises(BlobNotFound):
+        store.get(KEY)
 
 
 def test_a_key_and_a_key_under_it_are_separate_blobs(blobs: BlobStore) -> None:

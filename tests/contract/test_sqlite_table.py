@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
+from caseline.adapters.embedded import sqlite_db
 from caseline.adapters.embedded.sqlite_table import SqliteTable, StreamRecord
 from caseline.ports.table import (
     Check,
@@ -276,6 +279,40 @@ def test_deferred_checkpoints_leave_the_wal_to_checkpoint_wal(tmp_path: Path) ->
     with SqliteTable(path) as reopened:
         assert reopened.get({"pk": "ITEM#00600", "sk": "A"}, now=NOW)["body"] == "x" * 3_000
         assert reopened.get({"pk": "ITEM#LAST", "sk": "A"}, now=NOW) is not None
+
+
+@pytest.mark.parametrize("restart_after", [64, None])
+def test_the_checkpointer_starts_the_wal_over_while_writers_keep_writing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restart_after: int | None) -> None:
+    monkeypatch.setattr(sqlite_db, "RESTART_AFTER_FRAMES", restart_after or 10**9)
+    path = tmp_path / "busy.sqlite3"
+    wal = Path(f"{path}-wal")
+    writes = 3_000  # about three pages each
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(0.0002)  # let the checkpointer thread run between writes, as a second process would
+    try:
+        with SqliteTable(path) as table:
+            table.defer_checkpoints()
+            done = threading.Event()
+
+            def checkpoints() -> None:  # what the primary's checkpointer thread does, only more often
+                while not done.is_set():
+                    table.checkpoint_wal()
+                    time.sleep(0.002)
+
+            checkpointer = threading.Thread(target=checkpoints)
+            checkpointer.start()
+            for n in range(writes):
+                table.put({"pk": f"ITEM#{n:05d}", "sk": "A", "body": "x" * 3_000})
+            done.set()
+            checkpointer.join()
+            frames = wal.stat().st_size // (4_096 + 24)
+    finally:
+        sys.setswitchinterval(switch)
+    if restart_after is None:  # PASSIVE alone: writes land during every copy, so the WAL is never started over
+        assert frames > writes
+    else:
+        assert frames < writes
 
 
 def test_stream_pending_counts_what_a_reader_has_not_handled(table: SqliteTable) -> None:

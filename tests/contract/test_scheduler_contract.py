@@ -76,7 +76,7 @@ def test_set_then_get_returns_the_timer(scheduler: Scheduler, kind: str) -> None
     held = scheduler.get(kind, timer.subject)
     assert held is not None
     assert held.timer == timer
-    assert held.token
+    assert held.token and held.started
 
 
 @pytest.mark.parametrize("kind", ["sla", "routing.overflow"])
@@ -122,7 +122,7 @@ def test_a_staged_timer_is_set_by_its_transaction_and_started_after_it(scheduler
     staged.start()
     held = scheduler.get(kind, "01JCASE0000000000000000001")
     assert held is not None and held.due_at == NOW + timedelta(minutes=60) and held.timer.payload == {"version": 2}
-    assert held.handle or isinstance(scheduler, LocalScheduler)  # AWS: what fires it is recorded once started
+    assert held.started
 
 
 def test_a_staged_timer_whose_transaction_fails_leaves_the_previous_timer(scheduler: Scheduler,
@@ -278,6 +278,28 @@ def test_an_sla_timer_is_an_execution_and_a_new_one_stops_the_old(
     assert sfn.describe_execution(executionArn=second.handle)["status"] == "RUNNING"
     scheduler.cancel("sla", "CASE1")
     assert sfn.describe_execution(executionArn=second.handle)["status"] == "ABORTED"
+
+
+@pytest.mark.aws
+def test_a_timer_whose_start_failed_after_its_commit_is_recorded_as_not_started(
+        aws_scheduler: tuple[AwsScheduler, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    scheduler, clients = aws_scheduler
+    staged = scheduler.stage(_timer("sla", "CASE3", minutes=30, version=1))
+    scheduler.records.table.transact(staged.writes)
+
+    def throttled(**request: Any) -> None:
+        raise clients["sfn"].exceptions.ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "StartExecution")
+
+    monkeypatch.setattr(clients["sfn"], "start_execution", throttled)
+    with pytest.raises(Exception, match="Rate exceeded"):
+        staged.start()
+    held = scheduler.get("sla", "CASE3")
+    assert held is not None and not held.started  # so the SLA clock sets it again instead of trusting it
+    monkeypatch.undo()
+    scheduler.set(_timer("sla", "CASE3", minutes=30, version=1))
+    again = scheduler.get("sla", "CASE3")
+    assert again is not None and again.started
 
 
 @pytest.mark.aws

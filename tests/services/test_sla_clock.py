@@ -183,6 +183,19 @@ def test_a_case_is_opened_with_its_clocks_and_the_consumer_only_sets_their_timer
     assert timer is not None and timer.due_at == munich(5, 13)
 
 
+def test_a_timer_recorded_but_never_started_is_set_again(desk: Desk) -> None:
+    case_id = _open_in_team(desk, munich(3, 15))
+    scheduler = desk.deps.scheduler
+    armed = scheduler.get(SLA_TIMER, case_id)
+    assert armed is not None and armed.started
+    # What an AWS start that failed after the commit leaves: the record, with nothing to fire it.
+    scheduler.records.put(armed.timer)
+    assert not scheduler.get(SLA_TIMER, case_id).started
+    refresh_sla(desk.deps, case_id)
+    again = scheduler.get(SLA_TIMER, case_id)
+    assert again is not None and again.started and again.due_at == armed.due_at
+
+
 def test_first_response_warning_then_breach_escalates_once_each(desk: Desk) -> None:
     case_id = _open_in_team(desk, munich(3, 15))
     desk.at(munich(5, 12, 59))

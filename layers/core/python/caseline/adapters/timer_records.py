@@ -24,9 +24,9 @@ class TimerRecords:
         self.table.put(self._item(scheduled))
         return scheduled
 
-    def staged(self, timer: Timer) -> tuple[ScheduledTimer, Put]:
+    def staged(self, timer: Timer, *, handle: str | None = None) -> tuple[ScheduledTimer, Put]:
         """The record of a new timer as a write for someone else's transaction, and the timer it records."""
-        scheduled = ScheduledTimer(timer=timer, token=self.ids.new())
+        scheduled = ScheduledTimer(timer=timer, token=self.ids.new(), handle=handle)
         return scheduled, Put(self._item(scheduled))
 
     def set_handle(self, scheduled: ScheduledTimer, handle: str) -> ScheduledTimer:

@@ -54,7 +54,13 @@ class ScheduledTimer(BaseModel):
     timer: Timer
     token: str
     attempts: int = 0
-    handle: str | None = None  # the AWS resource that will fire it (execution ARN, schedule name)
+    # What fires it: the AWS execution ARN or schedule name, `local` for the embedded runner. None while only
+    # its record exists (AWS: the start after the commit failed): `started` is False, set it again.
+    handle: str | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.handle is not None
 
     @property
     def due_at(self) -> datetime:

@@ -258,10 +258,11 @@ def _arm(deps: Deps, case: Case, outcome: SlaOutcome, *, always: bool) -> None:
 
 
 def _timer_unless_set(deps: Deps, case_id: str, version: int, due_at: dt.datetime, *, always: bool) -> Timer | None:
-    """The case's next SLA timer, or None when the current one is already due then. A timer that has just
-    fired (`always`) is replaced even so: the runner forgets a fired timer unless it was set again."""
+    """The case's next SLA timer, or None when the current one is already due then and was started. A timer
+    that has just fired (`always`) is replaced even so: the runner forgets a fired timer unless it was set
+    again. One whose start failed after its record was written (AWS) is set again: nothing would fire it."""
     current = None if always else _scheduler(deps).get(SLA_TIMER, case_id)
-    if current is not None and current.due_at == due_at:
+    if current is not None and current.started and current.due_at == due_at:
         return None
     return Timer(kind=SLA_TIMER, subject=case_id, due_at=due_at, payload={"version": version})
 

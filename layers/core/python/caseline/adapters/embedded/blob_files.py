@@ -7,7 +7,7 @@ renamed into place, so a reader sees a whole blob with its metadata or none. Whe
 user attributes (macOS, some network file systems) the metadata goes in `files/<h[:2]>/<h>.json` instead,
 written after the bytes: a blob exists once its metadata does. Paths never contain the key, so no key (and no
 symlink among a key's folders) can lead out of the store. Creating a file or a folder is most of a small
-write's cost on ext4 (0.2–0.9 ms of CPU each on the machine the benchmarks run on): a key-shaped tree
+write's cost on ext4 (0.2 to 0.9 ms of CPU each on the machine the benchmarks run on): a key-shaped tree
 (`cases/<id>/<sha256>/…`) with a metadata file beside each blob made four folders and two files per email,
 this layout makes one file. Copy a data directory with its attributes (`cp -a`, `rsync -X`, `tar --xattrs`):
 a blob whose attribute was lost reads as missing.

@@ -25,6 +25,7 @@ LONGEST_RETRY = timedelta(minutes=15)
 BATCH = 100
 MAX_ROUNDS = 20
 RUNNER_IDLE_SECONDS = 1.0  # how often a runner looks for due timers when nobody wakes it
+LOCAL_HANDLE = "local"  # what fires a stored timer here: the runner, which finds it in the due index
 
 
 class LocalScheduler:
@@ -33,11 +34,11 @@ class LocalScheduler:
         self._on_set = on_set
 
     def set(self, timer: Timer) -> None:
-        self.records.put(timer)
+        self.records.put(timer, handle=LOCAL_HANDLE)
         self._stored(timer)
 
     def stage(self, timer: Timer) -> StagedTimer:
-        _, write = self.records.staged(timer)
+        _, write = self.records.staged(timer, handle=LOCAL_HANDLE)
         return StagedTimer(writes=[write], start=lambda: self._stored(timer))
 
     def _stored(self, timer: Timer) -> None:

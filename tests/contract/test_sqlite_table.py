@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
+import sqlite3
 import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -281,38 +281,53 @@ def test_deferred_checkpoints_leave_the_wal_to_checkpoint_wal(tmp_path: Path) ->
         assert reopened.get({"pk": "ITEM#LAST", "sk": "A"}, now=NOW) is not None
 
 
+class _WriteDuringCopy:
+    """The checkpointer's connection, with another process's write landing while its PASSIVE copy runs: what
+    steady writes do to every checkpoint, made deterministic."""
+
+    def __init__(self, path: Path, write: Callable[[], None]) -> None:
+        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.write = write
+
+    def execute(self, sql: str) -> sqlite3.Cursor:
+        if "PASSIVE" not in sql:
+            return self.connection.execute(sql)
+        # A reader that started before the write keeps the copy from going past what it sees, as a copy that
+        # began before the write would have stopped there.
+        self.reader.execute("BEGIN")
+        self.reader.execute("SELECT count(*) FROM items").fetchone()
+        self.write()
+        result = self.connection.execute(sql).fetchone()
+        self.reader.execute("COMMIT")
+        return self.connection.execute("SELECT ?, ?, ?", result)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.connection.close()
+
+
 @pytest.mark.parametrize("restart_after", [64, None])
-def test_the_checkpointer_starts_the_wal_over_while_writers_keep_writing(
+def test_the_checkpointer_starts_the_wal_over_though_writes_land_during_its_copy(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restart_after: int | None) -> None:
     monkeypatch.setattr(sqlite_db, "RESTART_AFTER_FRAMES", restart_after or 10**9)
     path = tmp_path / "busy.sqlite3"
-    wal = Path(f"{path}-wal")
-    writes = 3_000  # about three pages each
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(0.0002)  # let the checkpointer thread run between writes, as a second process would
-    try:
-        with SqliteTable(path) as table:
-            table.defer_checkpoints()
-            done = threading.Event()
-
-            def checkpoints() -> None:  # what the primary's checkpointer thread does, only more often
-                while not done.is_set():
-                    table.checkpoint_wal()
-                    time.sleep(0.002)
-
-            checkpointer = threading.Thread(target=checkpoints)
-            checkpointer.start()
-            for n in range(writes):
-                table.put({"pk": f"ITEM#{n:05d}", "sk": "A", "body": "x" * 3_000})
-            done.set()
-            checkpointer.join()
-            frames = wal.stat().st_size // (4_096 + 24)
-    finally:
-        sys.setswitchinterval(switch)
-    if restart_after is None:  # PASSIVE alone: writes land during every copy, so the WAL is never started over
-        assert frames > writes
+    with SqliteTable(path) as table, SqliteTable(path) as other_process:
+        table.defer_checkpoints()
+        other_process.defer_checkpoints()
+        landed = iter(range(1_000))
+        table._db._checkpointer = _WriteDuringCopy(  # the checkpointer's own connection
+            path, lambda: other_process.put({"pk": f"OTHER#{next(landed)}", "sk": "A"}))
+        for round_ in range(5):
+            for n in range(50):
+                table.put({"pk": f"ITEM#{round_}-{n:03d}", "sk": "A", "body": "x" * 3_000})
+            table.checkpoint_wal()
+        table.put({"pk": "ITEM#LAST", "sk": "A"})
+        frames = sqlite3.connect(path).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+    if restart_after is None:  # PASSIVE alone: a write always arrives during the copy, the WAL only grows
+        assert frames > 5 * 50
     else:
-        assert frames < writes
+        assert frames < 20  # started over after the last round: the last write, not five rounds of them
 
 
 def test_stream_pending_counts_what_a_reader_has_not_handled(table: SqliteTable) -> None:

@@ -128,18 +128,22 @@ def _make_dirs(directory: str, *, parents: bool = True) -> None:
 
 
 META_ATTRIBUTE = "user.caseline.blob"  # the extended attribute holding a blob's metadata (JSON)
-_MISSING_FILE: dict = {}  # `_meta_attribute`'s answer when the data file itself is not there
 
 
-def _meta_attribute(path: str) -> dict | None:
-    """The metadata kept on the data file; None when it has none (read the .json file), `_MISSING_FILE` when
-    there is no data file."""
+def _read_meta(data_path: str, meta_path: str) -> dict:
+    """A blob's metadata: the data file's attribute, else the .json beside it. FileNotFoundError when either
+    the data file or (without the attribute) the metadata file is missing."""
     try:
-        return json.loads(os.getxattr(path, META_ATTRIBUTE))
+        return json.loads(os.getxattr(data_path, META_ATTRIBUTE))
     except FileNotFoundError:
-        return _MISSING_FILE
+        raise
     except (AttributeError, OSError):  # ENODATA: not set; ENOTSUP: not kept here; macOS has no os.getxattr
-        return None
+        pass
+    with open(meta_path, "rb") as handle:
+        meta = json.loads(handle.read())
+    if not os.path.isfile(data_path):
+        raise FileNotFoundError(data_path)
+    return meta
 
 
 class FileBlobStore(BlobStore):
@@ -172,13 +176,10 @@ class FileBlobStore(BlobStore):
         data_path, meta_path = self._paths(info.key)
         meta = json.dumps({"key": info.key, "size": info.size, "content_type": info.content_type,
                            "metadata": info.metadata}).encode()
-        tagged: list[bool] = []
+        on_file: list[bool] = []  # whether the data file took the metadata as its attribute
 
-        def tag(fd: int) -> None:
-            tagged.append(self._set_meta_attribute(fd, meta))
-
-        write_data(Path(data_path), tag)
-        if tagged and tagged[0]:
+        write_data(Path(data_path), lambda fd: on_file.append(self._set_meta_attribute(fd, meta)))
+        if on_file == [True]:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(meta_path)  # a metadata file from before would only be ignored; it goes
         else:
@@ -200,17 +201,9 @@ class FileBlobStore(BlobStore):
         return True
 
     def _head(self, key: str) -> BlobInfo | None:
-        data_path, meta_path = self._paths(key)
-        meta = _meta_attribute(data_path)
-        if meta is None:
-            try:
-                with open(meta_path, "rb") as handle:
-                    meta = json.loads(handle.read())
-            except FileNotFoundError:
-                return None
-            if not os.path.isfile(data_path):
-                return None
-        elif meta is _MISSING_FILE:
+        try:
+            meta = _read_meta(*self._paths(key))
+        except FileNotFoundError:
             return None
         if meta.get("key") != key:
             return None

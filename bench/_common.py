@@ -214,3 +214,8 @@ def loading_platform(built: bootstrap.Platform) -> bootstrap.Platform:
         return built
     return bootstrap.build(built.settings, table=BatchLoadingTable(built.table), clock=built.deps.clock,
                            metrics=built.deps.metrics, idempotency=built.idempotency())
+
+
+def size_of(directory: Path) -> int:
+    """Bytes in the files under `directory`."""
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())

@@ -41,7 +41,7 @@ from typing import Any
 
 import aiohttp
 import httpx
-from _common import ROOT, cpu_seconds, load_average, machine, markdown_table, ms, percentile, process_tree
+from _common import ROOT, cpu_seconds, load_average, machine, markdown_table, ms, percentile, process_tree, size_of
 from caseline import bootstrap
 from caseline.domain.auth import Role
 from caseline.runtime.bulk_load import bulk_load
@@ -140,10 +140,6 @@ def dataset(profile: Plan, cache: Path) -> Dataset:
     shutil.rmtree(home, ignore_errors=True)
     building.rename(home)
     return Dataset(data_dir=home / "data", cached=False, **stored)
-
-
-def _size_of(directory: Path) -> int:
-    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
 
 
 # --- the server -------------------------------------------------------------------------------------------
@@ -606,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
     data = dataset(profile, args.cache_dir)
     how = "reused from the cache; seeding took" if data.cached else "seeded in"
     print(f"Dataset: {data.customers:,} customers, {data.cases:,} cases, {data.entries:,} timeline entries "
-          f"({_size_of(data.data_dir) / 1e6:,.0f} MB) - {how} {data.seconds:.1f} s")
+          f"({size_of(data.data_dir) / 1e6:,.0f} MB) - {how} {data.seconds:.1f} s")
 
     scratch = args.cache_dir / f"run-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from pathlib import Path
 
-from _common import cpu_by_process, cpu_seconds, load_average, machine, markdown_table, percentile
+from _common import cpu_by_process, cpu_seconds, load_average, machine, markdown_table, percentile, size_of
 from caseline.domain.auth import Role
 
 from tests.support.dev_server import DevServer, free_port
@@ -443,7 +443,7 @@ def main() -> int:
     each = {pid: used - each_before.get(pid, 0.0) for pid, used in cpu_by_process(server.process.pid).items()}
     server.stop()
     wal = data_dir / "caseline.db-wal"
-    on_disk = (f"data directory after the run: {_megabytes(data_dir):.0f} MB, of which the SQLite WAL "
+    on_disk = (f"data directory after the run: {size_of(data_dir) / 1e6:.0f} MB, of which the SQLite WAL "
                f"{wal.stat().st_size / 1e6 if wal.exists() else 0:.0f} MB")
     if args.keep:
         on_disk += f" (kept: {data_dir})"
@@ -485,10 +485,6 @@ def main() -> int:
     print(f"goal {'met' if met else 'NOT met'}: {sustained:.0f} messages/s sustained, p95 {p95 * 1000:.0f} ms")
     print(load_average())
     return 0
-
-
-def _megabytes(folder: Path) -> float:
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
 
 
 if __name__ == "__main__":

@@ -46,8 +46,8 @@ class MailRecords:
         """Count one more message from `sender` in the current window, in the transaction of its outcome."""
         window = int(now.timestamp()) // window_seconds
         expires = (window + 2) * window_seconds
-        uow._add(Increment(keys.rate_window(sender, window), {"count": 1},
-                           {"entity": "mail_rate", "expires_at": expires}))
+        uow.add(Increment(keys.rate_window(sender, window), {"count": 1},
+                          {"entity": "mail_rate", "expires_at": expires}))
 
     # rejections
     def put_rejection(self, uow: UnitOfWork, rejection: MailRejection) -> None:

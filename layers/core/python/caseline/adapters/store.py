@@ -212,7 +212,7 @@ class UnitOfWork:
         self.ops.append(op)
 
     def add(self, op: WriteOp) -> None:
-        """A write prepared by another adapter (a staged timer's record), committed with the rest."""
+        """A write prepared by another adapter (a staged timer's record, a rate count), committed with the rest."""
         self._add(op)
 
     # cases

@@ -155,7 +155,7 @@ class FileBlobStore(BlobStore):
         self._secret = secret.encode() if secret else None
         self._secret_file = secret_file or self.root.parent / "blob-secret"
         self._files = str(self.root / "files")
-        self._attributes: bool | None = None  # whether the file system keeps user extended attributes
+        self._attributes_kept = True  # until the file system refuses one: then .json files
         self._adopt_nested_layout()
 
     # --- paths ---------------------------------------------------------------------------------------------
@@ -170,16 +170,20 @@ class FileBlobStore(BlobStore):
 
     # --- hooks ---------------------------------------------------------------------------------------------
     def _put(self, info: BlobInfo, data: bytes) -> None:
-        self._commit(info, lambda target, tag: _atomic_write(target, [data], before_rename=tag))
+        self._commit(info, chunks=[data])
 
-    def _commit(self, info: BlobInfo, write_data: Callable[[Path, Callable[[int], None]], None]) -> None:
+    def _commit(self, info: BlobInfo, *, chunks: list[bytes] | None = None, source: IO[bytes] | None = None) -> None:
         data_path, meta_path = self._paths(info.key)
         meta = json.dumps({"key": info.key, "size": info.size, "content_type": info.content_type,
                            "metadata": info.metadata}).encode()
-        on_file: list[bool] = []  # whether the data file took the metadata as its attribute
+        on_file = False  # whether the data file took the metadata as its attribute
 
-        write_data(Path(data_path), lambda fd: on_file.append(self._set_meta_attribute(fd, meta)))
-        if on_file == [True]:
+        def tag(fd: int) -> None:
+            nonlocal on_file
+            on_file = self._set_meta_attribute(fd, meta)
+
+        _atomic_write(Path(data_path), chunks, source, before_rename=tag)
+        if on_file:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(meta_path)  # a metadata file from before would only be ignored; it goes
         else:
@@ -187,17 +191,16 @@ class FileBlobStore(BlobStore):
 
     def _set_meta_attribute(self, fd: int, meta: bytes) -> bool:
         """Put the metadata on the data file itself; False where the file system keeps no user attributes."""
-        if self._attributes is False:
+        if not self._attributes_kept:
             return False
         try:
             os.setxattr(fd, META_ATTRIBUTE, meta)
         except (AttributeError, OSError) as exc:  # no os.setxattr (macOS), or ENOTSUP / EPERM / E2BIG
             if isinstance(exc, OSError) and exc.errno == errno.E2BIG:
                 return False  # metadata too large for an attribute here: this blob keeps a metadata file
-            self._attributes = False
+            self._attributes_kept = False
             log.info("%s keeps no extended attributes (%s): blob metadata goes in .json files", self.root, exc)
             return False
-        self._attributes = True
         return True
 
     def _head(self, key: str) -> BlobInfo | None:
@@ -338,7 +341,7 @@ class FileBlobStore(BlobStore):
     def _store_upload(self, terms: UploadTerms, spooled: IO[bytes]) -> BlobInfo:
         info = BlobInfo(key=terms.key, size=terms.size, content_type=terms.content_type,
                         metadata={"sha256": terms.sha256})
-        self._commit(info, lambda target, tag: _atomic_write(target, source=spooled, before_rename=tag))
+        self._commit(info, source=spooled)
         return info
 
 

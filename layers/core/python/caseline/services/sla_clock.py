@@ -60,7 +60,7 @@ class SlaOutcome:
     escalated: list[str] = field(default_factory=list)
 
 
-def history_for(deps: Deps, case: Case, tier: object = None) -> CaseSlaHistory:
+def history_for(deps: Deps, case: Case) -> CaseSlaHistory:
     """The case's SLA-relevant history: public messages from its interactions, status changes from its audit."""
     events: list[SlaEvent] = []
     cursor: str | None = None
